@@ -1,0 +1,20 @@
+//! Benchmarks with ground truth: HumanEval, HumanEval+, MBPP+ and plain JSONL.
+//!
+//! A [`Dataset`] is a list of [`BenchProblem`]s, each a
+//! [`Problem`](codejury_core::Problem) plus the benchmark's own way of deciding
+//! whether a program is correct ([`GroundTruth`]). Files are read from a
+//! path the user gives, from `CODEJURY_DATA_DIR`, or from a checksum-verified
+//! cache that is filled from the public source on first use ([`fetch`]).
+//! [`label`] runs programs through that ground truth in the sandbox.
+
+pub mod error;
+pub mod fetch;
+pub mod jsonl;
+pub mod label;
+pub mod load;
+pub mod samples;
+
+pub use error::BenchError;
+pub use label::{label, label_job, Label, LabelRequest};
+pub use load::{BenchProblem, Benchmark, Dataset, GroundTruth};
+pub use samples::{read_samples, Sample};

@@ -1,0 +1,64 @@
+//! `codejury`: pick the right program out of many LLM samples by letting
+//! LLM-written unit tests vote.
+
+mod cmd;
+mod common;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Pick the right program out of many LLM samples by letting LLM-written unit tests vote.
+#[derive(Parser)]
+#[command(name = "codejury", version, about, long_about = None)]
+struct Cli {
+    /// Print the command's summary as one JSON object on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+    /// More logging (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every canonical solution of a benchmark through its own ground truth.
+    VerifyBench(cmd::verify_bench::Args),
+    /// Label samples as correct or not with a benchmark's ground truth.
+    Label(cmd::label::Args),
+    /// Run every solution against every test of its task and write the verdicts.
+    Exec(cmd::exec::Args),
+    /// Measure the execution engine against its baselines.
+    #[command(subcommand)]
+    Bench(cmd::bench::BenchCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let out = common::Output { json: cli.json };
+    let result = match cli.command {
+        Command::VerifyBench(a) => cmd::verify_bench::run(a, &out),
+        Command::Label(a) => cmd::label::run(a, &out),
+        Command::Exec(a) => cmd::exec::run(a, &out),
+        Command::Bench(b) => cmd::bench::run(b, &out),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

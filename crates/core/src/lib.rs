@@ -1,0 +1,15 @@
+//! Domain types of codejury, free of I/O.
+//!
+//! Everything that flows between the stages of the pipeline is defined here —
+//! problems, unit tests and their formats, and the verdict of one
+//! (candidate, test) execution — so that the loaders, the sandbox, the store
+//! and the selection rules agree on one vocabulary without depending on each
+//! other.
+
+pub mod problem;
+pub mod testcase;
+pub mod verdict;
+
+pub use problem::Problem;
+pub use testcase::{TestCase, TestFormat};
+pub use verdict::Verdict;

@@ -1,0 +1,445 @@
+//! The engine: a pool of workers that runs jobs and pushes verdicts.
+//!
+//! The engine drives the N×M matrix and *pushes* each verdict into the
+//! caller's sink as soon as it exists (as ripgrep's searcher pushes matches
+//! into a `Sink`): the caller can store it, draw progress, or answer
+//! `false` to stop taking new jobs, without the engine knowing which.
+
+use crate::isolation::{seccomp_program, IsolationReport};
+use crate::worker::{Worker, WorkerContext};
+use crate::{Limits, SandboxError};
+use codejury_core::{TestCase, Verdict};
+use crossbeam_channel::{unbounded, RecvTimeoutError};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+/// How tests of one candidate are isolated from each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// A fresh process per (candidate, test) pair, as the CodeRM harness
+    /// runs them: no state leaks between tests.
+    #[default]
+    Faithful,
+    /// One process per candidate runs its tests in turn; a test that times
+    /// out or crashes costs a new process for the rest. Faster; tests can
+    /// see each other's side effects.
+    Fast,
+}
+
+/// One candidate program and the tests to run against it.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The whole program, defined once per runner.
+    pub candidate: String,
+    /// The function `check`-format tests are called with.
+    pub entry_point: Option<String>,
+    /// Trusted code (such as a reference solution) run in its own namespace
+    /// before the candidate is defined; tests see that namespace as the
+    /// global `__cj_prelude__`.
+    pub prelude: Option<String>,
+    /// The tests, run in order.
+    pub tests: Vec<TestCase>,
+    /// Limits for every pair of this job.
+    pub limits: Limits,
+}
+
+/// The verdict of one (candidate, test) pair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairOutcome {
+    /// Index of the job in the list given to [`Engine::run`].
+    pub job: usize,
+    /// Index of the test within the job.
+    pub test: usize,
+    /// What happened.
+    pub verdict: Verdict,
+    /// CPU time of the test, in milliseconds.
+    pub cpu_ms: f64,
+    /// Wall time of the test, in milliseconds.
+    pub wall_ms: f64,
+    /// A short explanation for anything but a pass.
+    pub message: String,
+    /// What the test stored in `__cj_output__`, if anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// How an engine is set up.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Parallel workers; defaults to the number of cores.
+    pub workers: usize,
+    /// Faithful (a process per pair) or fast (a process per candidate).
+    pub mode: Mode,
+    /// The interpreter; resolved from `CODEJURY_PYTHON` or `python3` if unset.
+    pub python: Option<PathBuf>,
+    /// Isolation layers to use; detected if unset. Tests use this to force
+    /// the fallback path.
+    pub layers: Option<IsolationReport>,
+    /// Size of each worker's private tmpfs (namespaces only).
+    pub tmpfs_bytes: u64,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            workers: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            mode: Mode::Faithful,
+            python: None,
+            layers: None,
+            tmpfs_bytes: 256 << 20,
+        }
+    }
+}
+
+/// Runs jobs in isolated warm interpreters.
+pub struct Engine {
+    config: EngineConfig,
+    ctx: WorkerContext,
+    scratch: tempfile::TempDir,
+}
+
+static WARN_ONCE: Once = Once::new();
+
+/// Extra time the watchdog grants beyond a pair's wall limit before it
+/// declares the worker itself stuck.
+const WATCHDOG_SLACK: Duration = Duration::from_secs(10);
+
+#[derive(Serialize)]
+struct WireLimits {
+    wall_ms: u64,
+    cpu_ms: u64,
+    memory_bytes: u64,
+    fsize_bytes: u64,
+    output_bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rlimit_as_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rlimit_nproc: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct WireJob<'a> {
+    job: usize,
+    code: &'a str,
+    entry_point: Option<&'a str>,
+    prelude: Option<&'a str>,
+    tests: &'a [TestCase],
+    mode: Mode,
+    limits: WireLimits,
+}
+
+#[derive(Deserialize)]
+struct WireOutcome {
+    job: Option<usize>,
+    test: Option<usize>,
+    verdict: Option<Verdict>,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    cpu_ms: f64,
+    #[serde(default)]
+    wall_ms: f64,
+    value: Option<String>,
+    #[serde(default)]
+    done: bool,
+}
+
+impl Engine {
+    /// Resolves the interpreter, checks which isolation layers work here
+    /// (starting one worker to prove it) and warns once about missing ones.
+    pub fn new(config: EngineConfig) -> Result<Engine, SandboxError> {
+        let python = match &config.python {
+            Some(p) => p.clone(),
+            None => crate::python::resolve()?,
+        };
+        let seccomp = seccomp_program().map_err(SandboxError::Spawn)?;
+        let scratch = tempfile::Builder::new()
+            .prefix("codejury-")
+            .tempdir()
+            .map_err(|source| SandboxError::Scratch {
+                path: std::env::temp_dir(),
+                source,
+            })?;
+        let mut layers = config.layers.unwrap_or_else(IsolationReport::detect);
+        let mut ctx = WorkerContext {
+            python,
+            layers,
+            seccomp,
+            tmpfs_bytes: config.tmpfs_bytes,
+        };
+        let probe_dir = scratch.path().join("probe");
+        let limits = Limits::default();
+        let probe = Worker::spawn(
+            &ctx,
+            &probe_name(&scratch),
+            &probe_dir,
+            limits.memory_bytes,
+            limits.nproc,
+        );
+        if let Err(first) = probe {
+            if !(layers.namespaces || layers.cgroups) {
+                return Err(first);
+            }
+            tracing::debug!(
+                "full isolation failed ({first}); trying without namespaces and cgroups"
+            );
+            layers.namespaces = false;
+            layers.cgroups = false;
+            ctx.layers = layers;
+            Worker::spawn(
+                &ctx,
+                &probe_name(&scratch),
+                &probe_dir,
+                limits.memory_bytes,
+                limits.nproc,
+            )?;
+        }
+        let missing = layers.missing();
+        if !missing.is_empty() {
+            WARN_ONCE.call_once(|| {
+                tracing::warn!(
+                    "the sandbox runs without {}; run as root on Linux 5.13+ for full isolation",
+                    missing.join(", ")
+                );
+            });
+        }
+        Ok(Engine {
+            config,
+            ctx,
+            scratch,
+        })
+    }
+
+    /// The isolation layers in use.
+    pub fn isolation(&self) -> IsolationReport {
+        self.ctx.layers
+    }
+
+    /// The interpreter the workers run.
+    pub fn python(&self) -> &std::path::Path {
+        &self.ctx.python
+    }
+
+    /// The configured mode.
+    pub fn mode(&self) -> Mode {
+        self.config.mode
+    }
+
+    /// Runs every job, pushing each pair's outcome into `sink` as it
+    /// completes (in no particular order across jobs). `sink` returns
+    /// `false` to stop: jobs not yet started are then skipped, and their
+    /// pairs get no outcome.
+    ///
+    /// Every pair of every started job gets exactly one outcome: if a worker
+    /// dies or hangs, its unfinished pairs are reported as
+    /// [`Verdict::SandboxError`], the worker is restarted, and the run goes on.
+    pub fn run<F>(&self, jobs: Vec<Job>, mut sink: F) -> Result<(), SandboxError>
+    where
+        F: FnMut(PairOutcome) -> bool,
+    {
+        let (job_tx, job_rx) = unbounded();
+        let jobs = Arc::new(jobs);
+        for i in 0..jobs.len() {
+            let _ = job_tx.send(i);
+        }
+        drop(job_tx);
+        let stop = AtomicBool::new(false);
+        let (out_tx, out_rx) = unbounded::<Result<PairOutcome, SandboxError>>();
+        let workers = self.config.workers.max(1).min(jobs.len().max(1));
+        let mut first_error = None;
+        std::thread::scope(|scope| {
+            for w in 0..workers {
+                let job_rx = job_rx.clone();
+                let out_tx = out_tx.clone();
+                let jobs = jobs.clone();
+                let stop = &stop;
+                scope.spawn(move || self.worker_loop(w, &jobs, &job_rx, &out_tx, stop));
+            }
+            drop(out_tx);
+            for item in out_rx {
+                match item {
+                    Ok(outcome) => {
+                        if !stop.load(Ordering::Relaxed) && !sink(outcome) {
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                    }
+                    Err(e) => {
+                        stop.store(true, Ordering::Relaxed);
+                        first_error.get_or_insert(e);
+                    }
+                }
+            }
+        });
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    fn worker_loop(
+        &self,
+        w: usize,
+        jobs: &[Job],
+        job_rx: &crossbeam_channel::Receiver<usize>,
+        out: &crossbeam_channel::Sender<Result<PairOutcome, SandboxError>>,
+        stop: &AtomicBool,
+    ) {
+        let name = format!("{}-w{w}", probe_name(&self.scratch));
+        let dir = self.scratch.path().join(format!("w{w}"));
+        let mut worker: Option<Worker> = None;
+        while let Ok(index) = job_rx.recv() {
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+            let job = &jobs[index];
+            if worker.is_none() {
+                match Worker::spawn(
+                    &self.ctx,
+                    &name,
+                    &dir,
+                    job.limits.memory_bytes,
+                    job.limits.nproc,
+                ) {
+                    Ok(wk) => worker = Some(wk),
+                    Err(e) => {
+                        let _ = out.send(Err(e));
+                        return;
+                    }
+                }
+            }
+            let Some(wk) = worker.as_mut() else { return };
+            wk.set_memory(job.limits.memory_bytes);
+            let healthy = self.run_job(wk, index, job, out);
+            if !healthy {
+                worker = None; // dropped: killed; restarted for the next job
+            }
+        }
+    }
+
+    /// Runs one job on a worker; returns false if the worker must be replaced.
+    fn run_job(
+        &self,
+        wk: &mut Worker,
+        index: usize,
+        job: &Job,
+        out: &crossbeam_channel::Sender<Result<PairOutcome, SandboxError>>,
+    ) -> bool {
+        let no_cgroup = !self.ctx.layers.cgroups;
+        let wire = WireJob {
+            job: index,
+            code: &job.candidate,
+            entry_point: job.entry_point.as_deref(),
+            prelude: job.prelude.as_deref(),
+            tests: &job.tests,
+            mode: self.config.mode,
+            limits: WireLimits {
+                wall_ms: job.limits.wall_ms,
+                cpu_ms: job.limits.cpu_ms,
+                memory_bytes: job.limits.memory_bytes,
+                fsize_bytes: job.limits.fsize_bytes,
+                output_bytes: job.limits.output_bytes,
+                rlimit_as_bytes: no_cgroup.then_some(job.limits.memory_bytes + (256 << 20)),
+                rlimit_nproc: no_cgroup.then_some(4096),
+            },
+        };
+        let mut seen = vec![false; job.tests.len()];
+        let fill = |seen: &[bool], why: &str| {
+            for (t, done) in seen.iter().enumerate() {
+                if !done {
+                    let _ = out.send(Ok(PairOutcome {
+                        job: index,
+                        test: t,
+                        verdict: Verdict::SandboxError,
+                        cpu_ms: 0.0,
+                        wall_ms: 0.0,
+                        message: why.to_string(),
+                        value: None,
+                    }));
+                }
+            }
+        };
+        let line = match serde_json::to_string(&wire) {
+            Ok(l) => l,
+            Err(e) => {
+                fill(&seen, &format!("cannot encode the job: {e}"));
+                return true;
+            }
+        };
+        if let Err(e) = wk.send(&line) {
+            fill(&seen, &format!("the sandbox worker died: {e}"));
+            return false;
+        }
+        let patience = Duration::from_millis(job.limits.wall_ms) + WATCHDOG_SLACK;
+        loop {
+            let line = match wk.recv(patience) {
+                Ok(l) => l,
+                Err(RecvTimeoutError::Timeout) => {
+                    fill(
+                        &seen,
+                        "the sandbox worker stopped answering and was restarted",
+                    );
+                    return false;
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    fill(&seen, "the sandbox worker died and was restarted");
+                    return false;
+                }
+            };
+            let msg: WireOutcome = match serde_json::from_str(&line) {
+                Ok(m) => m,
+                Err(e) => {
+                    fill(
+                        &seen,
+                        &format!("the sandbox worker sent a garbled line ({e})"),
+                    );
+                    return false;
+                }
+            };
+            if msg.job != Some(index) {
+                fill(&seen, "the sandbox worker answered for another job");
+                return false;
+            }
+            if msg.done {
+                if seen.iter().any(|s| !s) {
+                    fill(&seen, "the sandbox worker skipped this pair");
+                }
+                return true;
+            }
+            let (Some(test), Some(verdict)) = (msg.test, msg.verdict) else {
+                fill(&seen, "the sandbox worker sent an incomplete verdict");
+                return false;
+            };
+            if test >= seen.len() || seen[test] {
+                fill(&seen, "the sandbox worker sent a verdict twice");
+                return false;
+            }
+            seen[test] = true;
+            if msg.wall_ms > 1000.0 {
+                tracing::debug!(job = index, test, wall_ms = msg.wall_ms, verdict = %verdict, "slow pair");
+            }
+            let _ = out.send(Ok(PairOutcome {
+                job: index,
+                test,
+                verdict,
+                cpu_ms: msg.cpu_ms,
+                wall_ms: msg.wall_ms,
+                message: msg.message,
+                value: msg.value,
+            }));
+        }
+    }
+}
+
+fn probe_name(scratch: &tempfile::TempDir) -> String {
+    let base = scratch
+        .path()
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned());
+    base.unwrap_or_else(|| format!("codejury-{}", std::process::id()))
+}
