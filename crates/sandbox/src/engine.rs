@@ -226,6 +226,12 @@ impl Engine {
         &self.ctx.python
     }
 
+    /// The private directory under which every worker's scratch space lives
+    /// (and which every sandboxed process carries in its environment).
+    pub fn scratch_dir(&self) -> &std::path::Path {
+        self.scratch.path()
+    }
+
     /// The configured mode.
     pub fn mode(&self) -> Mode {
         self.config.mode

@@ -22,13 +22,21 @@ import time
 import traceback
 import unittest
 
+# The interpreter runs with -S: `site` would execute every .pth file in
+# site-packages, and what they import swells the zygote, which makes every
+# fork slower (2x on a small VM).  Installed packages stay importable.
+import site as _site
+for _path in _site.getsitepackages():
+    if _path not in sys.path and os.path.isdir(_path):
+        sys.path.append(_path)
+
 # Modules that candidates and tests commonly import: importing them here once
 # makes every runner's import a dictionary lookup instead of disk work.
 for _name in (
     "math", "re", "collections", "itertools", "functools", "heapq", "bisect",
     "string", "typing", "random", "copy", "statistics", "fractions",
     "decimal", "operator", "hashlib", "datetime", "json", "array", "cmath",
-    "pickle", "base64", "io", "dataclasses", "enum", "textwrap", "unittest.mock",
+    "pickle", "base64", "io", "dataclasses", "enum", "textwrap",
 ):
     try:
         __import__(_name)
@@ -39,6 +47,7 @@ _write = os.write
 _exit = os._exit
 _getpid = os.getpid
 _dumps = json.dumps
+_encode_str = json.encoder.encode_basestring_ascii
 _process_time = time.process_time
 _Exception = Exception
 _BaseException = BaseException
@@ -78,8 +87,17 @@ _SNAPSHOT = _snapshot()
 _MISSING = object()
 
 
-def _tampered():
-    """Name of the first unittest attribute a candidate replaced, or None."""
+def _tampered(deep):
+    """Name of the first unittest attribute a candidate replaced, or None.
+
+    The attribute walk (`deep`) is only needed where the verdict comes from
+    the unittest machinery; it touches hundreds of objects, and every page
+    a runner touches costs a copy-on-write fault.
+    """
+    if sys.gettrace() is not None or sys.getprofile() is not None:
+        return "sys.settrace"
+    if not deep:
+        return None
     for owner, name, value in _SNAPSHOT:
         try:
             if _isinstance(owner, _type):
@@ -90,8 +108,6 @@ def _tampered():
             return name
         if now is not value:
             return "%s.%s" % (_getattr(owner, "__name__", "?"), name)
-    if sys.gettrace() is not None or sys.getprofile() is not None:
-        return "sys.settrace"
     return None
 
 
@@ -171,37 +187,38 @@ def _run_one(test, ns, pre_ns, entry_point):
     return status, message, value
 
 
-def _runner(job, start, count, res_w, scratch):
-    """Body of a forked runner: define the candidate, run tests [start, start+count)."""
+def _runner(job, start, count, res_w, token, own_group):
+    """Body of a forked runner: define the candidate, run tests [start, start+count).
+
+    Reports carry `token`, a secret the zygote made for this runner, so bytes
+    that candidate code writes to stray file descriptors are not taken for
+    reports; and only this process reports, so a process the candidate forks
+    that returns into this code exits silently instead.  Everything that is
+    the same for every runner (signals, cwd, environment, file-size limit)
+    was set once in the zygote: each page a runner touches costs a
+    copy-on-write fault.
+    """
     limits = job["limits"]
-    try:
+    me = _getpid()
+    if own_group:
         os.setpgid(0, 0)
-    except OSError:
-        pass
     cpu = max(1, int((limits["cpu_ms"] + 999) // 1000))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    fsize = limits["fsize_bytes"]
-    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if limits.get("rlimit_as_bytes"):
         a = limits["rlimit_as_bytes"]
         resource.setrlimit(resource.RLIMIT_AS, (a, a))
     if limits.get("rlimit_nproc"):
         n = limits["rlimit_nproc"]
         resource.setrlimit(resource.RLIMIT_NPROC, (n, n))
-    os.chdir(scratch)
-    os.environ["TMPDIR"] = scratch
-    os.environ["HOME"] = scratch
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    gc.enable()
 
     def report(index, status, message, cpu_ms, value=None):
-        rec = {"test": index, "status": status, "message": message, "cpu_ms": cpu_ms}
+        if _getpid() != me:
+            _exit(0)
+        text = '{"test": %d, "status": "%s", "message": %s, "cpu_ms": %.3f, "token": "%s"' % (
+            index, status, _encode_str(_str(message)), cpu_ms, token)
         if value is not None:
-            rec["value"] = _str(value)
-        data = (_dumps(rec) + "\n").encode()
+            text += ', "value": ' + _encode_str(_str(value))
+        data = (text + "}\n").encode()
         while data:
             n = _write(res_w, data)
             data = data[n:]
@@ -228,7 +245,9 @@ def _runner(job, start, count, res_w, scratch):
         failed = ("error", "the candidate exited while being defined (SystemExit %r)" % (exc.code,))
     except _BaseException as exc:
         failed = (_classify_exception(exc), "while defining the candidate: " + _describe(exc))
-    tamper = _tampered() if failed is None else None
+    uses_unittest = any(job["tests"][i]["format"] == "unittest"
+                        for i in range(start, start + count))
+    tamper = _tampered(uses_unittest) if failed is None else None
     if tamper:
         failed = ("error", "the candidate replaced %s" % tamper)
     if failed is not None:
@@ -253,9 +272,11 @@ def _runner(job, start, count, res_w, scratch):
             status, message = "error", "the code exited during the test (SystemExit %r)" % (exc.code,)
         except _BaseException as exc:
             status, message = _classify_exception(exc), _describe(exc)
+        if _getpid() != me:
+            _exit(0)
         cpu_ms = (_process_time() - t1) * 1000.0
         if status == "pass":
-            tamper = _tampered()
+            tamper = _tampered(test["format"] == "unittest")
             if tamper:
                 status, message = "error", "the code replaced %s" % tamper
         report(i, status, message, cpu_ms, value)
@@ -265,9 +286,15 @@ def _runner(job, start, count, res_w, scratch):
 class Zygote:
     def __init__(self):
         self.pid1 = _getpid() == 1
-        self.scratch_root = os.environ.get("CODEJURY_SCRATCH", "/tmp")
+        self.scratch = os.environ.get("CODEJURY_SCRATCH", os.getcwd())
         self.oom_file = os.environ.get("CODEJURY_OOM_CONTROL") or None
-        self.pair_counter = 0
+        self.oom_seen = self.oom_kills()
+        self.fsize = None
+        # Runners inherit all of this instead of each setting it again.
+        os.chdir(self.scratch)
+        for sig in (signal.SIGPIPE, signal.SIGTERM, signal.SIGINT, signal.SIGXFSZ):
+            signal.signal(sig, signal.SIG_DFL)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
     def emit(self, obj):
         data = (_dumps(obj) + "\n").encode()
@@ -307,13 +334,22 @@ class Zygote:
             except (ProcessLookupError, PermissionError):
                 pass
 
-    def make_scratch(self):
-        self.pair_counter += 1
-        path = os.path.join(self.scratch_root, "p%d" % self.pair_counter)
-        os.mkdir(path, 0o700)
-        return path
+    def clean_scratch(self):
+        """Empties the scratch directory the runner worked in."""
+        try:
+            entries = list(os.scandir(self.scratch))
+        except OSError:
+            return
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    self.remove_tree(entry.path)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
 
-    def remove_scratch(self, path):
+    def remove_tree(self, path):
         for root, dirs, files in os.walk(path, topdown=False):
             for name in files:
                 try:
@@ -337,6 +373,9 @@ class Zygote:
     def run_job(self, job):
         tests = job["tests"]
         limits = job["limits"]
+        if limits["fsize_bytes"] != self.fsize:
+            self.fsize = limits["fsize_bytes"]
+            resource.setrlimit(resource.RLIMIT_FSIZE, (self.fsize, self.fsize))
         n = len(tests)
         jid = job["job"]
         try:
@@ -386,8 +425,7 @@ class Zygote:
         out_cap = limits["output_bytes"]
         res_r, res_w = os.pipe()
         out_r, out_w = os.pipe()
-        scratch = self.make_scratch()
-        oom_before = self.oom_kills()
+        token = os.urandom(16).hex()
         t_start = time.monotonic()
         pid = os.fork()
         if pid == 0:
@@ -399,7 +437,7 @@ class Zygote:
                 os.dup2(out_w, 1)
                 os.dup2(out_w, 2)
                 os.close(out_w)
-                _runner(job, start, count, res_w, scratch)
+                _runner(job, start, count, res_w, token, not self.pid1)
             except BaseException:
                 try:
                     os.write(2, traceback.format_exc().encode())
@@ -408,15 +446,18 @@ class Zygote:
             os._exit(0)
         os.close(res_w)
         os.close(out_w)
+        # With one test per runner, its report is only read as bytes while the
+        # runner lives and parsed after it is gone: until then every page the
+        # zygote writes is a copy-on-write fault.
+        defer = count == 1
+        deferred = None
         reported = 0
-        buf = b""
         pending = []
         out_bytes = 0
         verdict_for_current = None
         last = t_start
         deadline = last + wall
         open_fds = [res_r, out_r]
-        child_status = None
         while open_fds:
             timeout = deadline - time.monotonic()
             if timeout <= 0:
@@ -437,39 +478,26 @@ class Zygote:
                         verdict_for_current = (
                             "output-limit", "wrote more than %d bytes of output" % out_cap)
                     continue
-                if b"\n" not in chunk:
-                    pending.append(chunk)
-                    continue
                 pending.append(chunk)
+                if b"\n" not in chunk:
+                    continue
                 buf = b"".join(pending)
                 pending = []
                 while b"\n" in buf:
                     line, buf = buf.split(b"\n", 1)
-                    try:
-                        rec = json.loads(line)
-                        index = int(rec["test"])
-                        status = str(rec["status"])
-                    except Exception:
-                        verdict_for_current = ("error", "the runner's report was garbled")
-                        break
-                    if index != start + reported or status not in (
-                            "pass", "fail", "error", "memory", "timeout"):
-                        verdict_for_current = ("error", "the runner's report was out of order")
-                        break
                     now = time.monotonic()
-                    out = {"job": jid, "test": index, "verdict": status,
-                           "message": rec.get("message", ""),
-                           "cpu_ms": float(rec.get("cpu_ms", 0.0)),
-                           "wall_ms": (now - last) * 1000.0}
-                    if "value" in rec:
-                        out["value"] = rec["value"]
-                    self.emit(out)
+                    if defer:
+                        deferred = (line, now)
+                        reported = 1
+                        break
+                    verdict_for_current = self.accept(line, jid, start + reported, token, last, now)
+                    if verdict_for_current:
+                        break
                     reported += 1
                     last = now
                     deadline = now + wall
                 if buf:
                     pending.append(buf)
-                    buf = b""
                 if verdict_for_current:
                     break
             if verdict_for_current or reported == count:
@@ -487,11 +515,16 @@ class Zygote:
         self.reap_all(pid)
         os.close(res_r)
         os.close(out_r)
-        self.remove_scratch(scratch)
+        self.clean_scratch()
+        if deferred is not None:
+            line, now = deferred
+            verdict_for_current = self.accept(line, jid, start, token, last, now)
+            if verdict_for_current:
+                reported = 0
         if reported < count:
             now = time.monotonic()
             if verdict_for_current is None:
-                verdict_for_current = self.classify_death(child_status, oom_before, limits)
+                verdict_for_current = self.classify_death(child_status, limits)
             status, message = verdict_for_current
             cpu_ms = 0.0
             if rusage is not None and reported == 0:
@@ -502,10 +535,36 @@ class Zygote:
             reported += 1
         return reported
 
-    def classify_death(self, status, oom_before, limits):
+    def accept(self, line, jid, index, token, last, now):
+        """Checks and forwards one runner report; returns a verdict if it is bad."""
+        try:
+            rec = json.loads(line)
+            genuine = rec["token"] == token
+            got = int(rec["test"])
+            status = str(rec["status"])
+        except Exception:
+            genuine = False
+        if not genuine:
+            return ("error", "a forged or garbled report was sent")
+        if got != index or status not in ("pass", "fail", "error", "memory", "timeout"):
+            return ("error", "the runner's report was out of order")
+        out = {"job": jid, "test": index, "verdict": status,
+               "message": rec.get("message", ""),
+               "cpu_ms": float(rec.get("cpu_ms", 0.0)),
+               "wall_ms": (now - last) * 1000.0}
+        if "value" in rec:
+            out["value"] = rec["value"]
+        self.emit(out)
+        return None
+
+    def classify_death(self, status, limits):
         if status is None:
             return ("sandbox-error", "the runner vanished")
-        if self.oom_kills() > oom_before:
+        # Only runners are ever OOM-killed, so a rise of the group's counter
+        # since the last look means this runner was.
+        oom = self.oom_kills()
+        oom_killed, self.oom_seen = oom > self.oom_seen, oom
+        if oom_killed:
             return ("memory", "memory limit of %d MiB reached" % (limits["memory_bytes"] >> 20))
         if os.WIFSIGNALED(status):
             sig = os.WTERMSIG(status)
@@ -518,7 +577,9 @@ class Zygote:
         return ("error", "the process exited (status %d) before the test reported a result" % code)
 
     def serve(self):
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        _dumps({"warm": [1, 2.0, "x"]})
+        gc.collect()
+        gc.freeze()
         self.emit({"ready": True, "pid1": self.pid1, "python": sys.version.split()[0]})
         stdin = sys.stdin.buffer
         while True:

@@ -173,7 +173,7 @@ struct HookData {
 /// The command that starts a zygote inside the requested layers.
 pub(crate) fn worker_command(spec: &WorkerSpec<'_>) -> io::Result<Command> {
     let mut cmd = Command::new(spec.python);
-    cmd.args(["-s", "-B", "-c", crate::HARNESS]);
+    cmd.args(["-S", "-s", "-B", "-c", crate::HARNESS]);
     cmd.env_clear()
         .env("PATH", "/usr/local/bin:/usr/bin:/bin")
         .env("LANG", "C.UTF-8")

@@ -1,0 +1,39 @@
+//! Helpers shared by the CLI's integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// The shared data directory: `CODEJURY_DATA_DIR`, else `../shared/data`
+/// beside the checkout.
+pub fn data_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("CODEJURY_DATA_DIR") {
+        return PathBuf::from(d);
+    }
+    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    assert!(
+        d.exists(),
+        "set CODEJURY_DATA_DIR: no shared data at {}",
+        d.display()
+    );
+    d.canonicalize().unwrap()
+}
+
+/// The `codejury` binary with the data directory set.
+pub fn codejury() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_codejury"));
+    c.env("CODEJURY_DATA_DIR", data_dir());
+    c
+}
+
+/// Runs a command and parses its `--json` summary; panics with its stderr.
+pub fn json_of(out: Output) -> serde_json::Value {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+        panic!(
+            "no JSON summary ({e}); status {:?}\nstdout: {stdout}\nstderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}

@@ -1,0 +1,128 @@
+//! `codejury exec` from files: one verdict per (solution, test) pair.
+
+mod common;
+use common::{codejury, json_of};
+use std::collections::HashMap;
+
+#[test]
+fn exec_writes_one_verdict_per_pair() {
+    let dir = tempfile::tempdir().unwrap();
+    let problems = dir.path().join("p.jsonl");
+    std::fs::write(
+        &problems,
+        r#"{"task_id": "t/0", "prompt": "def inc(x):\n", "entry_point": "inc"}"#,
+    )
+    .unwrap();
+    let solutions = dir.path().join("s.jsonl");
+    std::fs::write(
+        &solutions,
+        concat!(
+            r#"{"task_id": "t/0", "completion": "    return x + 1\n"}"#,
+            "\n",
+            r#"{"task_id": "t/0", "solution": "def inc(x):\n    while True:\n        pass\n"}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let tests = dir.path().join("t.jsonl");
+    std::fs::write(
+        &tests,
+        concat!(
+            r#"{"task_id": "t/0", "test": "assert inc(1) == 2"}"#, "\n",
+            r#"{"task_id": "t/0", "test": "import unittest\nclass T(unittest.TestCase):\n    def test_a(self):\n        self.assertEqual(inc(2), 3)\n"}"#, "\n",
+            r#"{"task_id": "t/0", "test": "def check(candidate):\n    assert candidate(5) == 7\n"}"#, "\n",
+        ),
+    )
+    .unwrap();
+    let out_file = dir.path().join("v.jsonl");
+    for mode in ["faithful", "fast"] {
+        let out = codejury()
+            .args([
+                "exec",
+                "--json",
+                "--timeout-ms",
+                "500",
+                "--mode",
+                mode,
+                "--problems",
+            ])
+            .arg(&problems)
+            .arg("--solutions")
+            .arg(&solutions)
+            .arg("--tests")
+            .arg(&tests)
+            .arg("--out")
+            .arg(&out_file)
+            .output()
+            .unwrap();
+        let s = json_of(out);
+        assert_eq!(s["pairs"], 6, "{s}");
+        let rows: Vec<serde_json::Value> = std::fs::read_to_string(&out_file)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let got: HashMap<(u64, u64), String> = rows
+            .iter()
+            .map(|r| {
+                (
+                    (
+                        r["solution_index"].as_u64().unwrap(),
+                        r["test_index"].as_u64().unwrap(),
+                    ),
+                    r["verdict"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(got.len(), 6);
+        assert_eq!(got[&(0, 0)], "pass", "{mode}");
+        assert_eq!(got[&(0, 1)], "pass", "{mode}");
+        assert_eq!(got[&(0, 2)], "fail", "{mode}");
+        for t in 0..3 {
+            assert_eq!(got[&(1, t)], "timeout", "{mode}");
+        }
+        for r in &rows {
+            assert_eq!(r["task_id"], "t/0");
+            assert!(r["wall_ms"].as_f64().unwrap() >= 0.0);
+        }
+    }
+}
+
+#[test]
+fn a_completion_without_problems_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let solutions = dir.path().join("s.jsonl");
+    std::fs::write(&solutions, "{\"task_id\": \"t\", \"completion\": \"x\"}\n").unwrap();
+    let tests = dir.path().join("t.jsonl");
+    std::fs::write(
+        &tests,
+        "{\"task_id\": \"t\", \"test\": \"assert True\"}\n{\"task_id\": \"t\"}\n",
+    )
+    .unwrap();
+    let out = codejury()
+        .args(["exec", "--solutions"])
+        .arg(&solutions)
+        .arg("--tests")
+        .arg(&tests)
+        .arg("--out")
+        .arg(dir.path().join("o.jsonl"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("t.jsonl:2: missing field `test`"), "{err}");
+    std::fs::write(&tests, "{\"task_id\": \"t\", \"test\": \"assert True\"}\n").unwrap();
+    let out = codejury()
+        .args(["exec", "--solutions"])
+        .arg(&solutions)
+        .arg("--tests")
+        .arg(&tests)
+        .arg("--out")
+        .arg(dir.path().join("o.jsonl"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("s.jsonl:1: a `completion` needs the problem's prompt"),
+        "{err}"
+    );
+}

