@@ -6,10 +6,14 @@
 //! and the selection rules agree on one vocabulary without depending on each
 //! other.
 
+pub mod extract;
+pub mod metrics;
 pub mod problem;
+pub mod select;
 pub mod testcase;
 pub mod verdict;
 
 pub use problem::Problem;
+pub use select::{PassMatrix, Rule};
 pub use testcase::{TestCase, TestFormat};
 pub use verdict::Verdict;

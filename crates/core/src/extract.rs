@@ -1,0 +1,227 @@
+//! Turning model text into candidates and unit tests, with a counted reason
+//! for everything discarded.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// CodeT's stop sequences: a completion ends where the function does.
+pub const CODET_STOP: [&str; 5] = ["\nclass", "\ndef", "\n#", "\nif", "\nprint"];
+
+/// CodeT keeps the first this-many asserts of each test sample.
+pub const CODET_TESTS_PER_SAMPLE: usize = 5;
+
+/// Why a generation yielded no test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reject {
+    /// No fenced code block.
+    NoCodeBlock,
+    /// More than one fenced code block.
+    SeveralCodeBlocks,
+    /// No `unittest.TestCase` class in the block.
+    NoTestClass,
+    /// More than one class in the block.
+    SeveralClasses,
+    /// No assert calling the entry point.
+    NoAssert,
+    /// Not a single well-formed statement.
+    Malformed,
+    /// Identical to a test already kept.
+    Duplicate,
+    /// Beyond the per-sample cap.
+    OverCap,
+}
+
+/// Counts of discarded generations by reason.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Discards(pub BTreeMap<Reject, usize>);
+
+impl Discards {
+    /// Counts one discard.
+    pub fn add(&mut self, why: Reject) {
+        *self.0.entry(why).or_default() += 1;
+    }
+
+    /// All discards.
+    pub fn total(&self) -> usize {
+        self.0.values().sum()
+    }
+}
+
+/// The fenced code blocks of a markdown text: ```` ```python ```` blocks, or
+/// plain ```` ``` ```` blocks when there are none (as CodeRM extracts them).
+pub fn code_blocks(text: &str) -> Vec<String> {
+    let blocks = fenced(text, "```python\n");
+    if blocks.is_empty() {
+        fenced(text, "```\n")
+    } else {
+        blocks
+    }
+}
+
+fn fenced(text: &str, open: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(open) {
+        let body = &rest[start + open.len()..];
+        let Some(end) = body.find("\n```") else { break };
+        out.push(body[..end].to_string());
+        rest = &body[end + 4..];
+    }
+    out
+}
+
+/// A CodeRM-style generation to one `unittest` test: exactly one fenced
+/// block holding exactly one class that subclasses `TestCase`; lines that
+/// import the solution (`from M import ...` naming the entry point, or from
+/// `your_module`/`solution`) and the `if __name__ == '__main__':` block are
+/// removed.
+pub fn coderm_unittest(text: &str, entry_point: &str) -> Result<String, Reject> {
+    let blocks = code_blocks(text);
+    let code = match blocks.len() {
+        0 => return Err(Reject::NoCodeBlock),
+        1 => &blocks[0],
+        _ => return Err(Reject::SeveralCodeBlocks),
+    };
+    let classes: Vec<&str> = code.lines().filter(|l| l.starts_with("class ")).collect();
+    match classes.len() {
+        0 => return Err(Reject::NoTestClass),
+        1 if !classes[0].contains("TestCase") => return Err(Reject::NoTestClass),
+        1 => {}
+        _ => return Err(Reject::SeveralClasses),
+    }
+    let mut out = Vec::new();
+    let mut in_main = false;
+    for line in code.lines() {
+        if in_main {
+            if line.starts_with(' ') || line.starts_with('\t') || line.trim().is_empty() {
+                continue;
+            }
+            in_main = false;
+        }
+        let t = line.trim_start();
+        if line.starts_with("if __name__") && t.contains("__main__") {
+            in_main = true;
+            continue;
+        }
+        if line.starts_with("from ") && imports_solution(line, entry_point) {
+            continue;
+        }
+        out.push(line);
+    }
+    let mut s = out.join("\n");
+    s.push('\n');
+    Ok(s)
+}
+
+fn imports_solution(line: &str, entry_point: &str) -> bool {
+    let Some((module, names)) = line["from ".len()..].split_once(" import ") else {
+        return false;
+    };
+    let module = module.trim();
+    matches!(module, "your_module" | "solution" | "main" | "__main__")
+        || names
+            .split(',')
+            .any(|n| n.split_whitespace().next() == Some(entry_point))
+}
+
+/// CodeT's split of one raw test completion (the text after the prompt's
+/// final `assert `) into `assert` statements: pieces that mention the entry
+/// point, each cut at the first stop sequence, at most
+/// [`CODET_TESTS_PER_SAMPLE`] kept. `well_formed` decides whether a piece
+/// is a single valid statement (the caller compiles it).
+pub fn codet_asserts(
+    completion: &str,
+    entry_point: &str,
+    well_formed: &dyn Fn(&str) -> bool,
+    discards: &mut Discards,
+) -> Vec<String> {
+    let text = format!("assert {completion}");
+    let mut kept = Vec::new();
+    for part in text.split("assert ") {
+        if part.trim().is_empty() {
+            continue;
+        }
+        if !part.contains(entry_point.trim()) {
+            discards.add(Reject::NoAssert);
+            continue;
+        }
+        let piece = format!("assert {}", cut_at_stop(part)).trim().to_string();
+        if !well_formed(&piece) {
+            discards.add(Reject::Malformed);
+            continue;
+        }
+        if kept.len() == CODET_TESTS_PER_SAMPLE {
+            discards.add(Reject::OverCap);
+            continue;
+        }
+        kept.push(piece);
+    }
+    kept
+}
+
+/// A completion cut at the first of CodeT's stop sequences.
+pub fn cut_at_stop(text: &str) -> &str {
+    let end = CODET_STOP
+        .iter()
+        .filter_map(|s| text.find(s))
+        .min()
+        .unwrap_or(text.len());
+    &text[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coderm_extraction_keeps_one_class_and_strips_imports_and_main() {
+        let text = "Here you go:\n```python\nimport unittest\nfrom your_module import add\nfrom solution import add\n\nclass TestAdd(unittest.TestCase):\n    def test_a(self):\n        # adds\n        self.assertEqual(add(1, 2), 3)\n\nif __name__ == '__main__':\n    unittest.main()\n```\nDone.";
+        let t = coderm_unittest(text, "add").unwrap();
+        assert!(t.contains("class TestAdd(unittest.TestCase):"));
+        assert!(!t.contains("your_module") && !t.contains("from solution"));
+        assert!(!t.contains("__main__") && !t.contains("unittest.main()"));
+        assert!(t.contains("import unittest"));
+    }
+
+    #[test]
+    fn coderm_extraction_rejects_with_reasons() {
+        assert_eq!(coderm_unittest("no code", "f"), Err(Reject::NoCodeBlock));
+        let two = "```python\nclass A(unittest.TestCase):\n    pass\n```\n```python\nx = 1\n```";
+        assert_eq!(coderm_unittest(two, "f"), Err(Reject::SeveralCodeBlocks));
+        let classes = "```python\nclass A(unittest.TestCase):\n    pass\nclass B(unittest.TestCase):\n    pass\n```";
+        assert_eq!(coderm_unittest(classes, "f"), Err(Reject::SeveralClasses));
+        assert_eq!(
+            coderm_unittest("```python\nassert f(1) == 2\n```", "f"),
+            Err(Reject::NoTestClass)
+        );
+    }
+
+    #[test]
+    fn codet_split_keeps_five_asserts_that_call_the_entry_point() {
+        let completion = "f(1) == 2\nassert f(2) == 3\nassert g(1) == 0\nassert f(3) == 4\nassert f(4) == 5\nassert f(5) == 6\nassert f(6) == 7\n\ndef other():\n    pass";
+        let mut d = Discards::default();
+        let kept = codet_asserts(completion, "f", &|s| !s.contains("def"), &mut d);
+        assert_eq!(
+            kept,
+            vec![
+                "assert f(1) == 2",
+                "assert f(2) == 3",
+                "assert f(3) == 4",
+                "assert f(4) == 5",
+                "assert f(5) == 6"
+            ]
+        );
+        assert_eq!(d.0[&Reject::NoAssert], 1);
+        assert_eq!(d.0[&Reject::OverCap], 1);
+    }
+
+    #[test]
+    fn completions_are_cut_at_the_first_stop_sequence() {
+        assert_eq!(
+            cut_at_stop("    return 1\n\nif x:\n    y\ndef g(): pass"),
+            "    return 1\n"
+        );
+        assert_eq!(cut_at_stop("    return 1\n"), "    return 1\n");
+    }
+}
