@@ -11,7 +11,7 @@
 use crate::load::{Dataset, GroundTruth};
 use crate::BenchError;
 use codejury_core::{TestCase, TestFormat, Verdict};
-use codejury_sandbox::{Engine, Job, Limits};
+use codejury_sandbox::{Job, Limits, Runner};
 
 const EVALPLUS_CHECK: &str = include_str!("evalplus_check.py");
 
@@ -108,7 +108,7 @@ pub fn label_job(data: &Dataset, req: &LabelRequest) -> Option<Job> {
 
 /// Labels every request; `progress` is called once per finished program.
 pub fn label(
-    engine: &Engine,
+    engine: &dyn Runner,
     data: &Dataset,
     requests: &[LabelRequest],
     mut progress: impl FnMut(usize),
@@ -127,7 +127,7 @@ pub fn label(
         }
     }
     let mut remaining: Vec<usize> = per_test.iter().map(Vec::len).collect();
-    engine.run(jobs, |o| {
+    engine.run_jobs(jobs, &mut |o| {
         let i = runnable[o.job];
         per_test[i][o.test] = Some((o.verdict, o.message, o.wall_ms));
         remaining[i] -= 1;

@@ -66,6 +66,26 @@ impl EngineArgs {
     }
 }
 
+/// Where results are kept between runs.
+#[derive(clap::Args, Debug, Clone)]
+pub struct StoreArgs {
+    /// The run store (SQLite): finished pairs are never run again, and a
+    /// killed run resumes where it was [default: $CODEJURY_CACHE_DIR/store.sqlite].
+    #[arg(long)]
+    pub store: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    /// Opens the store.
+    pub fn open(&self) -> Result<codejury_store::Store> {
+        let path = self
+            .store
+            .clone()
+            .unwrap_or_else(|| codejury_bench::fetch::cache_dir().join("store.sqlite"));
+        Ok(codejury_store::Store::open(&path)?)
+    }
+}
+
 /// Per-pair limits as flags.
 #[derive(clap::Args, Debug, Clone)]
 pub struct LimitArgs {

@@ -47,6 +47,8 @@ fn exec_writes_one_verdict_per_pair() {
                 "--problems",
             ])
             .arg(&problems)
+            .arg("--store")
+            .arg(dir.path().join("store.sqlite"))
             .arg("--solutions")
             .arg(&solutions)
             .arg("--tests")
@@ -125,4 +127,84 @@ fn a_completion_without_problems_is_a_clear_error() {
         err.contains("s.jsonl:1: a `completion` needs the problem's prompt"),
         "{err}"
     );
+}
+
+/// Waits until `pred` holds, for at most `secs` seconds.
+fn wait_for(secs: u64, mut pred: impl FnMut() -> bool) -> bool {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < end {
+        if pred() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn kill_9_during_exec_resumes_without_running_a_finished_pair_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let solutions = dir.path().join("s.jsonl");
+    let mut s = String::new();
+    for k in 0..4 {
+        s += &format!(
+            "{{\"task_id\": \"t\", \"solution\": \"def f(x):\\n    return x + 1  # {k}\\n\"}}\n"
+        );
+    }
+    std::fs::write(&solutions, s).unwrap();
+    let tests = dir.path().join("t.jsonl");
+    let mut t = String::new();
+    for i in 0..30 {
+        t += &format!("{{\"task_id\": \"t\", \"test\": \"import time\\ntime.sleep(0.05)\\nassert f({i}) == {}\"}}\n", i + 1);
+    }
+    std::fs::write(&tests, t).unwrap();
+    let store_path = dir.path().join("store.sqlite");
+    let out_file = dir.path().join("v.jsonl");
+    let cmd = || {
+        let mut c = codejury();
+        c.args(["exec", "--json", "--solutions"])
+            .arg(&solutions)
+            .arg("--tests")
+            .arg(&tests)
+            .arg("--store")
+            .arg(&store_path)
+            .arg("--out")
+            .arg(&out_file);
+        c
+    };
+    let mut child = cmd()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let committed = || {
+        codejury_store::Store::open(&store_path)
+            .and_then(|s| s.len())
+            .unwrap_or(0)
+    };
+    assert!(
+        wait_for(60, || committed() >= 20),
+        "the first run never got going"
+    );
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let before = committed();
+    assert!(before < 120, "the run finished before it was killed");
+
+    let s = json_of(cmd().output().unwrap());
+    assert_eq!(s["pairs"], 120);
+    assert_eq!(s["cached"], before, "{s}");
+    assert_eq!(
+        s["executed"],
+        120 - before,
+        "a finished pair ran again: {s}"
+    );
+    assert_eq!(s["verdicts"]["pass"], 120, "{s}");
+    let rows = std::fs::read_to_string(&out_file).unwrap();
+    assert_eq!(rows.lines().count(), 120);
+
+    // A third run costs nothing.
+    let s = json_of(cmd().output().unwrap());
+    assert_eq!(s["executed"], 0, "{s}");
+    assert_eq!(s["cached"], 120);
 }

@@ -65,6 +65,31 @@ pub struct PairOutcome {
     /// What the test stored in `__cj_output__`, if anything.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
+    /// True when the outcome came from a store of earlier results rather
+    /// than from running the pair now.
+    #[serde(default)]
+    pub cached: bool,
+}
+
+/// Anything that runs jobs and pushes one outcome per pair: the [`Engine`]
+/// itself, or a cache in front of it.
+pub trait Runner {
+    /// Runs the jobs; see [`Engine::run`] for the contract.
+    fn run_jobs(
+        &self,
+        jobs: Vec<Job>,
+        sink: &mut dyn FnMut(PairOutcome) -> bool,
+    ) -> Result<(), SandboxError>;
+}
+
+impl Runner for Engine {
+    fn run_jobs(
+        &self,
+        jobs: Vec<Job>,
+        sink: &mut dyn FnMut(PairOutcome) -> bool,
+    ) -> Result<(), SandboxError> {
+        self.run(jobs, sink)
+    }
 }
 
 /// How an engine is set up.
@@ -366,6 +391,7 @@ impl Engine {
                         wall_ms: 0.0,
                         message: why.to_string(),
                         value: None,
+                        cached: false,
                     }));
                 }
             }
@@ -437,6 +463,7 @@ impl Engine {
                 wall_ms: msg.wall_ms,
                 message: msg.message,
                 value: msg.value,
+                cached: false,
             }));
         }
     }

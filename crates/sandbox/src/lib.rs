@@ -36,10 +36,16 @@ mod limits;
 pub mod python;
 mod worker;
 
-pub use engine::{Engine, EngineConfig, Job, Mode, PairOutcome};
+pub use engine::{Engine, EngineConfig, Job, Mode, PairOutcome, Runner};
 pub use error::SandboxError;
 pub use isolation::IsolationReport;
 pub use limits::Limits;
 
 /// Source of the zygote: embedded so the binary is self-contained.
 pub(crate) const HARNESS: &str = include_str!("harness.py");
+
+/// The zygote's source. Stores of results key on it, so that a change to
+/// how pairs are judged never serves verdicts the old code gave.
+pub fn harness_source() -> &'static str {
+    HARNESS
+}

@@ -1,11 +1,12 @@
 //! `codejury exec`: the verdict matrix of solutions × tests, from files.
 
-use crate::common::{parse_bench, progress, EngineArgs, LimitArgs, Output};
+use crate::common::{parse_bench, progress, EngineArgs, LimitArgs, Output, StoreArgs};
 use anyhow::{bail, Context, Result};
 use codejury_bench::jsonl;
 use codejury_bench::{read_samples, Benchmark, Dataset};
 use codejury_core::{TestCase, TestFormat, Verdict};
-use codejury_sandbox::Job;
+use codejury_sandbox::{Job, Runner};
+use codejury_store::CachedRunner;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -43,6 +44,8 @@ pub struct Args {
     limits: LimitArgs,
     #[command(flatten)]
     engine: EngineArgs,
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 fn parse_format(s: &str) -> Result<TestFormat, String> {
@@ -131,6 +134,8 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     }
     let total: usize = jobs.iter().map(|j| j.tests.len()).sum();
     let engine = args.engine.engine()?;
+    let store = args.store.open()?;
+    let runner = CachedRunner::new(&engine, &store);
     let file = std::fs::File::create(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let mut w = std::io::BufWriter::new(file);
@@ -138,7 +143,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let mut counts: BTreeMap<Verdict, usize> = BTreeMap::new();
     let mut write_error = None;
     let start = Instant::now();
-    engine.run(jobs, |o| {
+    runner.run_jobs(jobs, &mut |o| {
         let (task_id, sol, test_ids) = &meta[o.job];
         *counts.entry(o.verdict).or_default() += 1;
         let row = json!({
@@ -149,6 +154,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
             "cpu_ms": (o.cpu_ms * 1000.0).round() / 1000.0,
             "wall_ms": (o.wall_ms * 1000.0).round() / 1000.0,
             "message": o.message,
+            "cached": o.cached,
         });
         bar.inc(1);
         if let Err(e) = writeln!(w, "{row}") {
@@ -158,6 +164,9 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         true
     })?;
     bar.finish_and_clear();
+    if let Some(e) = runner.take_error() {
+        return Err(e.into());
+    }
     if let Some(e) = write_error {
         return Err(e).with_context(|| format!("cannot write {}", args.out.display()));
     }
@@ -168,6 +177,9 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         "solutions": samples.len(),
         "tests": tests.len(),
         "pairs": total,
+        "executed": runner.executed(),
+        "cached": runner.cached(),
+        "store": store.path(),
         "verdicts": counts.iter().map(|(v, n)| (v.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
         "seconds": secs,
         "pairs_per_second": total as f64 / secs.max(1e-9),
@@ -175,9 +187,11 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     });
     out.summary(&summary, || {
         println!(
-            "{total} pairs ({} solutions, {} tests) in {secs:.2}s: {:.0} pairs/s -> {}",
+            "{total} pairs ({} solutions, {} tests; {} run, {} from the store) in {secs:.2}s: {:.0} pairs/s -> {}",
             samples.len(),
             tests.len(),
+            runner.executed(),
+            runner.cached(),
             total as f64 / secs.max(1e-9),
             args.out.display()
         );
