@@ -3,6 +3,8 @@
 
 mod cmd;
 mod common;
+mod pool;
+mod report;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -29,6 +31,10 @@ enum Command {
     Label(cmd::label::Args),
     /// Run every solution against every test of its task and write the verdicts.
     Exec(cmd::exec::Args),
+    /// The candidate a rule picks per task, from `exec` verdicts.
+    Select(cmd::select::Args),
+    /// Execute a pool through the store, select with every rule, and report.
+    Eval(cmd::eval::Args),
     /// Measure the execution engine against its baselines.
     #[command(subcommand)]
     Bench(cmd::bench::BenchCommand),
@@ -52,6 +58,8 @@ fn main() -> ExitCode {
         Command::VerifyBench(a) => cmd::verify_bench::run(a, &out),
         Command::Label(a) => cmd::label::run(a, &out),
         Command::Exec(a) => cmd::exec::run(a, &out),
+        Command::Eval(a) => cmd::eval::run(a, &out),
+        Command::Select(a) => cmd::select::run(a, &out),
         Command::Bench(b) => cmd::bench::run(b, &out),
     };
     match result {

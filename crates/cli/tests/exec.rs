@@ -207,4 +207,18 @@ fn kill_9_during_exec_resumes_without_running_a_finished_pair_again() {
     let s = json_of(cmd().output().unwrap());
     assert_eq!(s["executed"], 0, "{s}");
     assert_eq!(s["cached"], 120);
+
+    // Every candidate passes everything: all four tie under the vote.
+    let sel = json_of(
+        codejury()
+            .args(["select", "--json", "--verdicts"])
+            .arg(&out_file)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(sel["tasks"], 1);
+    assert_eq!(
+        sel["selections"][0]["tied"],
+        serde_json::json!([0, 1, 2, 3])
+    );
 }

@@ -136,17 +136,15 @@ pub fn codet_asserts(
     well_formed: &dyn Fn(&str) -> bool,
     discards: &mut Discards,
 ) -> Vec<String> {
-    let text = format!("assert {completion}");
     let mut kept = Vec::new();
-    for part in text.split("assert ") {
-        if part.trim().is_empty() {
-            continue;
-        }
-        if !part.contains(entry_point.trim()) {
-            discards.add(Reject::NoAssert);
-            continue;
-        }
-        let piece = format!("assert {}", cut_at_stop(part)).trim().to_string();
+    for piece in codet_pieces(completion, entry_point) {
+        let piece = match piece {
+            Ok(p) => p,
+            Err(why) => {
+                discards.add(why);
+                continue;
+            }
+        };
         if !well_formed(&piece) {
             discards.add(Reject::Malformed);
             continue;
@@ -158,6 +156,23 @@ pub fn codet_asserts(
         kept.push(piece);
     }
     kept
+}
+
+/// The pieces of CodeT's split before validation and the cap: each
+/// `assert` that mentions the entry point, cut at the first stop sequence;
+/// the others as [`Reject::NoAssert`].
+pub fn codet_pieces(completion: &str, entry_point: &str) -> Vec<Result<String, Reject>> {
+    format!("assert {completion}")
+        .split("assert ")
+        .filter(|part| !part.trim().is_empty())
+        .map(|part| {
+            if part.contains(entry_point.trim()) {
+                Ok(format!("assert {}", cut_at_stop(part)).trim().to_string())
+            } else {
+                Err(Reject::NoAssert)
+            }
+        })
+        .collect()
 }
 
 /// A completion cut at the first of CodeT's stop sequences.

@@ -108,17 +108,15 @@ pub fn bootstrap(
             match axis {
                 Axis::Tests => {
                     let keys = m.distinct_cols();
-                    let chosen: Vec<usize> = if keys.len() <= k {
-                        keys.iter().map(|&j| m.col_key[j]).collect()
+                    let mut keep = vec![false; m.col_key.iter().max().map_or(0, |&k| k + 1)];
+                    if keys.len() <= k {
+                        keep.iter_mut().for_each(|x| *x = true);
                     } else {
-                        sample(&mut rng, keys.len(), k)
-                            .into_iter()
-                            .map(|x| m.col_key[keys[x]])
-                            .collect()
-                    };
-                    let cols: Vec<usize> = (0..m.cols())
-                        .filter(|&j| chosen.contains(&m.col_key[j]))
-                        .collect();
+                        for x in sample(&mut rng, keys.len(), k) {
+                            keep[m.col_key[keys[x]]] = true;
+                        }
+                    }
+                    let cols: Vec<usize> = (0..m.cols()).filter(|&j| keep[m.col_key[j]]).collect();
                     let rows: Vec<usize> = (0..m.rows()).collect();
                     rule.score(&m.select(&rows, &cols), &t.labels)
                 }

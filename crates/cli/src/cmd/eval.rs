@@ -1,0 +1,165 @@
+//! `codejury eval`: execute a pool through the store, label it, select with
+//! every rule, and write the report.
+
+use crate::common::{progress, BenchArgs, EngineArgs, LimitArgs, Output, StoreArgs};
+use crate::pool::{read_candidates, read_tests, Pool};
+use crate::report::{self, Report};
+use anyhow::Result;
+use codejury_bench::{label, LabelRequest};
+use codejury_core::metrics::Task;
+use codejury_core::PassMatrix;
+use codejury_sandbox::{Job, Runner};
+use codejury_store::CachedRunner;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// Flags of `eval`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    bench: BenchArgs,
+    /// Candidates: JSONL of samples (`solution`/`completion`) or of CodeT
+    /// pools (`samples`: raw completions per task).
+    #[arg(long)]
+    solutions: PathBuf,
+    /// Tests: JSONL of tests (`test`), CodeRM generations (`generation`),
+    /// or CodeT pools (`samples`: raw `assert` completions per task).
+    #[arg(long)]
+    tests: PathBuf,
+    /// Directory for the report (report.json, report.md, plots, selections).
+    #[arg(long)]
+    out: PathBuf,
+    /// Bootstrap repeats per point of the scaling curves.
+    #[arg(long, default_value_t = 20)]
+    repeats: usize,
+    /// Seed of the bootstrap.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    #[command(flatten)]
+    limits: LimitArgs,
+    #[command(flatten)]
+    engine: EngineArgs,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+/// Runs the command.
+pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
+    let started = Instant::now();
+    let data = args.bench.load()?;
+    let engine = args.engine.engine()?;
+    let mut pool = Pool::default();
+    read_candidates(&args.solutions, &data, &mut pool)?;
+    read_tests(&args.tests, &data, engine.python(), &mut pool)?;
+    pool.tasks.retain(|_, t| !t.programs.is_empty());
+    let store = args.store.open()?;
+    let runner = CachedRunner::new(&engine, &store);
+
+    // Ground truth for every distinct program.
+    let t_label = Instant::now();
+    let mut requests = Vec::new();
+    for (&task, tp) in &pool.tasks {
+        for p in &tp.programs {
+            requests.push(LabelRequest {
+                task,
+                program: p.clone(),
+            });
+        }
+    }
+    let bar = progress(requests.len() as u64, "labels");
+    let labels = label(&runner, &data, &requests, |_| bar.inc(1))?;
+    bar.finish_and_clear();
+    let label_secs = t_label.elapsed().as_secs_f64();
+
+    // The verdict matrix over distinct programs and tests.
+    let t_exec = Instant::now();
+    let limits = args.limits.limits();
+    let mut jobs = Vec::new();
+    let mut job_of = Vec::new();
+    for (&task, tp) in &pool.tasks {
+        for (p, program) in tp.programs.iter().enumerate() {
+            job_of.push((task, p));
+            jobs.push(Job {
+                candidate: program.clone(),
+                entry_point: Some(data.problems[task].problem.entry_point.clone()),
+                prelude: None,
+                tests: tp.tests.clone(),
+                limits,
+            });
+        }
+    }
+    let pairs: usize = jobs.iter().map(|j| j.tests.len()).sum();
+    let mut verdicts: std::collections::HashMap<(usize, usize), Vec<bool>> = job_of
+        .iter()
+        .map(|&(t, p)| ((t, p), vec![false; pool.tasks[&t].tests.len()]))
+        .collect();
+    let bar = progress(pairs as u64, "pairs");
+    runner.run_jobs(jobs, &mut |o| {
+        let key = job_of[o.job];
+        if let Some(v) = verdicts.get_mut(&key) {
+            v[o.test] = o.verdict.passed();
+        }
+        bar.inc(1);
+        true
+    })?;
+    bar.finish_and_clear();
+    if let Some(e) = runner.take_error() {
+        return Err(e.into());
+    }
+    let exec_secs = t_exec.elapsed().as_secs_f64();
+
+    // Sampled rows and columns, with multiplicities.
+    let mut label_at = std::collections::HashMap::new();
+    for (r, l) in requests.iter().zip(&labels) {
+        label_at.insert((r.task, r.program.as_str()), l.passed);
+    }
+    let mut tasks = Vec::new();
+    let mut task_ids = Vec::new();
+    for (&task, tp) in &pool.tasks {
+        let pass: Vec<Vec<bool>> = tp
+            .rows
+            .iter()
+            .map(|&p| tp.cols.iter().map(|&c| verdicts[&(task, p)][c]).collect())
+            .collect();
+        let row_labels = tp
+            .rows
+            .iter()
+            .map(|&p| label_at[&(task, tp.programs[p].as_str())])
+            .collect();
+        tasks.push(Task {
+            matrix: PassMatrix {
+                pass,
+                row_key: tp.rows.clone(),
+                col_key: tp.cols.clone(),
+            },
+            labels: row_labels,
+        });
+        task_ids.push(data.problems[task].problem.task_id.clone());
+    }
+    let t_report = Instant::now();
+    let rep = Report::build(&tasks, &task_ids, &pool, args.repeats, args.seed);
+    report::write(&args.out, &rep, &tasks, &task_ids)?;
+    let mut summary = rep.summary_json();
+    summary["pairs"] = serde_json::json!(pairs);
+    summary["executed"] = serde_json::json!(runner.executed());
+    summary["cached"] = serde_json::json!(runner.cached());
+    summary["seconds"] = serde_json::json!({
+        "labels": label_secs,
+        "exec": exec_secs,
+        "report": t_report.elapsed().as_secs_f64(),
+        "total": started.elapsed().as_secs_f64(),
+    });
+    summary["out"] = serde_json::json!(args.out);
+    out.summary(&summary, || {
+        print!("{}", rep.table());
+        println!(
+            "{pairs} pairs; {} executions (with ground-truth checks) run, {} from the store; labels {label_secs:.1}s, exec {exec_secs:.1}s, total {:.1}s; report in {}",
+            runner.executed(),
+            runner.cached(),
+            started.elapsed().as_secs_f64(),
+            args.out.display()
+        );
+    });
+    Ok(ExitCode::SUCCESS)
+}

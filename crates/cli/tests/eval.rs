@@ -1,0 +1,79 @@
+//! The shared HumanEval samples reranked end to end: every number is
+//! checked against what the sources' own code gives on the same files.
+
+mod common;
+use common::{codejury, data_dir, json_of};
+
+#[test]
+fn reranking_the_five_model_samples_with_gpt4_tests() {
+    let dir = tempfile::tempdir().unwrap();
+    let samples = data_dir().join("samples");
+    let out = codejury()
+        .args([
+            "eval",
+            "--bench",
+            "humaneval",
+            "--json",
+            "--repeats",
+            "3",
+            "--solutions",
+        ])
+        .arg(samples.join("humaneval-5models-solutions.jsonl"))
+        .arg("--tests")
+        .arg(samples.join("humaneval-gpt4-tests.jsonl"))
+        .arg("--store")
+        .arg(dir.path().join("store.sqlite"))
+        .arg("--out")
+        .arg(dir.path().join("report"))
+        .output()
+        .unwrap();
+    let s = json_of(out);
+    let close = |k: &str, want: f64| {
+        let got = s[k].as_f64().unwrap_or(f64::NAN);
+        assert!((got - want).abs() < 1e-4, "{k}: {got} != {want}\n{s}");
+    };
+    assert_eq!(s["tasks"], 164);
+    assert_eq!(s["solutions"], 820);
+    close("vanilla", 553.0 / 820.0);
+    close("oracle", 158.0 / 164.0);
+    // The CodeRM repository's scoring on the same verdicts selects 88.13%.
+    close("coderm", 0.8813);
+    for rule in ["codet", "codet-paper", "mbr", "passcount"] {
+        let a = s[rule].as_f64().unwrap();
+        assert!(
+            a > s["vanilla"].as_f64().unwrap() && a <= s["oracle"].as_f64().unwrap(),
+            "{rule}: {a}"
+        );
+    }
+    close("random", 553.0 / 820.0);
+    for f in [
+        "report.json",
+        "report.md",
+        "scaling_tests.svg",
+        "scaling_solutions.svg",
+        "selections.jsonl",
+    ] {
+        let p = dir.path().join("report").join(f);
+        assert!(
+            std::fs::metadata(&p)
+                .map(|m| m.len() > 100)
+                .unwrap_or(false),
+            "{} missing",
+            p.display()
+        );
+    }
+    let svg = std::fs::read_to_string(dir.path().join("report/scaling_tests.svg")).unwrap();
+    assert!(
+        svg.contains("coderm") && svg.contains("<polyline"),
+        "the plot has no curves"
+    );
+    let curve = s["scaling_tests"].as_array().unwrap();
+    assert_eq!(curve.first().unwrap()["k"], 1);
+    assert_eq!(curve.last().unwrap()["k"], 5);
+    // At the full test set every draw is the whole set: no spread.
+    let last = &curve.last().unwrap()["coderm"];
+    assert!(
+        (last["mean"].as_f64().unwrap() - 0.8813).abs() < 1e-4,
+        "{last}"
+    );
+}
