@@ -255,6 +255,9 @@ def _runner(job, start, count, res_w, token, own_group):
         for i in range(start, start + count):
             report(i, failed[0], failed[1], cpu_ms)
         _exit(0)
+    # Tell the zygote the candidate is defined: a runner that hangs or dies
+    # before this line would do the same for every test of the job.
+    _write(res_w, b"D\n")
     for i in range(start, start + count):
         test = job["tests"][i]
         t1 = _process_time()
@@ -415,8 +418,17 @@ class Zygote:
             if fast:
                 while pos + count < len(ok) and ok[pos + count] == start + count:
                     count += 1
-            done = self.run_batch(job, start, count, limits)
+            done, undefined = self.run_batch(job, start, count, limits)
             pos += done
+            if undefined is not None:
+                # The candidate itself hangs or dies while being defined:
+                # every remaining test would meet the same end.
+                status, message = undefined
+                for i in ok[pos:]:
+                    self.emit({"job": jid, "test": i, "verdict": status,
+                               "message": "while defining the candidate: " + message,
+                               "cpu_ms": 0.0, "wall_ms": 0.0})
+                return
 
     def run_batch(self, job, start, count, limits):
         """Forks one runner for tests [start, start+count); returns how many got a verdict."""
@@ -451,6 +463,7 @@ class Zygote:
         # zygote writes is a copy-on-write fault.
         defer = count == 1
         deferred = None
+        defined = False
         reported = 0
         pending = []
         out_bytes = 0
@@ -485,6 +498,9 @@ class Zygote:
                 pending = []
                 while b"\n" in buf:
                     line, buf = buf.split(b"\n", 1)
+                    if line == b"D":
+                        defined = True
+                        continue
                     now = time.monotonic()
                     if defer:
                         deferred = (line, now)
@@ -521,10 +537,13 @@ class Zygote:
             verdict_for_current = self.accept(line, jid, start, token, last, now)
             if verdict_for_current:
                 reported = 0
+        undefined = None
         if reported < count:
             now = time.monotonic()
             if verdict_for_current is None:
                 verdict_for_current = self.classify_death(child_status, limits)
+            if not defined and reported == 0 and verdict_for_current[0] != "error":
+                undefined = verdict_for_current
             status, message = verdict_for_current
             cpu_ms = 0.0
             if rusage is not None and reported == 0:
@@ -533,7 +552,7 @@ class Zygote:
                        "message": message, "cpu_ms": cpu_ms,
                        "wall_ms": (now - last) * 1000.0})
             reported += 1
-        return reported
+        return reported, undefined
 
     def accept(self, line, jid, index, token, last, now):
         """Checks and forwards one runner report; returns a verdict if it is bad."""
