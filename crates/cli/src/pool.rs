@@ -112,11 +112,27 @@ pub fn read_candidates(path: &Path, data: &Dataset, pool: &mut Pool) -> Result<(
     Ok(())
 }
 
+/// What one test is in a CodeT pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TestUnit {
+    /// Each extracted `assert` (CodeT's own unit).
+    Assert,
+    /// All asserts kept from one sample, passing iff all pass (the unit the
+    /// CodeRM evaluation gives a raw test generation).
+    Sample,
+}
+
 /// Reads tests: plain lines (`test`, optional `format`; exact duplicates
 /// dropped), CodeRM generations (`generation` or `response`: one fenced
 /// `unittest` class), or CodeT pool lines (`samples`: raw `assert`
 /// completions, split as CodeT does; duplicates counted by multiplicity).
-pub fn read_tests(path: &Path, data: &Dataset, python: &Path, pool: &mut Pool) -> Result<()> {
+pub fn read_tests(
+    path: &Path,
+    data: &Dataset,
+    python: &Path,
+    unit: TestUnit,
+    pool: &mut Pool,
+) -> Result<()> {
     let mut raw: Vec<(usize, usize, serde_json::Map<String, serde_json::Value>)> = Vec::new();
     jsonl::for_each(path, |r| {
         let task_id = r.id("task_id")?;
@@ -165,7 +181,12 @@ pub fn read_tests(path: &Path, data: &Dataset, python: &Path, pool: &mut Pool) -
                 let text = sample.as_str().unwrap_or("");
                 let well_formed = |p: &str| valid.get(p).copied().unwrap_or(false);
                 let kept = codet_asserts(text, &entry, &well_formed, &mut pool.discards);
-                for t in kept {
+                let units = match unit {
+                    TestUnit::Assert => kept,
+                    TestUnit::Sample if kept.is_empty() => Vec::new(),
+                    TestUnit::Sample => vec![kept.join("\n")],
+                };
+                for t in units {
                     let before = tp.tests.len();
                     let k = intern(&mut tp.tests, idx, TestCase::new(TestFormat::Assert, t));
                     if tp.tests.len() == before {

@@ -101,28 +101,23 @@ fn a_completion_without_problems_is_a_clear_error() {
         "{\"task_id\": \"t\", \"test\": \"assert True\"}\n{\"task_id\": \"t\"}\n",
     )
     .unwrap();
-    let out = codejury()
-        .args(["exec", "--solutions"])
-        .arg(&solutions)
-        .arg("--tests")
-        .arg(&tests)
-        .arg("--out")
-        .arg(dir.path().join("o.jsonl"))
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let stderr = || {
+        let out = codejury()
+            .args(["exec", "--solutions"])
+            .arg(&solutions)
+            .arg("--tests")
+            .arg(&tests)
+            .arg("--out")
+            .arg(dir.path().join("o.jsonl"))
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = stderr();
     assert!(err.contains("t.jsonl:2: missing field `test`"), "{err}");
     std::fs::write(&tests, "{\"task_id\": \"t\", \"test\": \"assert True\"}\n").unwrap();
-    let out = codejury()
-        .args(["exec", "--solutions"])
-        .arg(&solutions)
-        .arg("--tests")
-        .arg(&tests)
-        .arg("--out")
-        .arg(dir.path().join("o.jsonl"))
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = stderr();
     assert!(
         err.contains("s.jsonl:1: a `completion` needs the problem's prompt"),
         "{err}"

@@ -382,18 +382,32 @@ fn a_crashed_worker_gives_sandbox_errors_and_the_run_goes_on() {
 
 #[test]
 fn a_candidate_that_hangs_while_defined_costs_one_timeout_not_one_per_test() {
-    let engine = Engine::new(EngineConfig { workers: 1, ..EngineConfig::default() }).unwrap();
+    let engine = Engine::new(EngineConfig {
+        workers: 1,
+        ..EngineConfig::default()
+    })
+    .unwrap();
     let job = Job {
         candidate: "while True:\n    pass\n".into(),
         entry_point: None,
         prelude: None,
-        tests: (0..20).map(|i| TestCase::new(TestFormat::Assert, format!("assert {i} >= 0"))).collect(),
+        tests: (0..20)
+            .map(|i| TestCase::new(TestFormat::Assert, format!("assert {i} >= 0")))
+            .collect(),
         limits: Limits::default().with_time_ms(300),
     };
     let start = std::time::Instant::now();
     let r = run(&engine, vec![job]);
     assert_eq!(r[0].len(), 20);
-    assert!(r[0].iter().all(|o| o.verdict == Verdict::Timeout), "{:?}", r[0]);
+    assert!(
+        r[0].iter().all(|o| o.verdict == Verdict::Timeout),
+        "{:?}",
+        r[0]
+    );
     // 20 timeouts of 0.3 s each would take 6 s.
-    assert!(start.elapsed() < std::time::Duration::from_secs(4), "took {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(4),
+        "took {:?}",
+        start.elapsed()
+    );
 }

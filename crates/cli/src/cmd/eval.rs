@@ -2,7 +2,7 @@
 //! every rule, and write the report.
 
 use crate::common::{progress, BenchArgs, EngineArgs, LimitArgs, Output, StoreArgs};
-use crate::pool::{read_candidates, read_tests, Pool};
+use crate::pool::{read_candidates, read_tests, Pool, TestUnit};
 use crate::report::{self, Report};
 use anyhow::Result;
 use codejury_bench::{label, LabelRequest};
@@ -27,6 +27,9 @@ pub struct Args {
     /// or CodeT pools (`samples`: raw `assert` completions per task).
     #[arg(long)]
     tests: PathBuf,
+    /// In CodeT pools, whether a test is one `assert` or one sample's asserts together.
+    #[arg(long, value_enum, default_value = "assert")]
+    codet_test_unit: TestUnit,
     /// Directory for the report (report.json, report.md, plots, selections).
     #[arg(long)]
     out: PathBuf,
@@ -51,7 +54,13 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let engine = args.engine.engine()?;
     let mut pool = Pool::default();
     read_candidates(&args.solutions, &data, &mut pool)?;
-    read_tests(&args.tests, &data, engine.python(), &mut pool)?;
+    read_tests(
+        &args.tests,
+        &data,
+        engine.python(),
+        args.codet_test_unit,
+        &mut pool,
+    )?;
     pool.tasks.retain(|_, t| !t.programs.is_empty());
     let store = args.store.open()?;
     let runner = CachedRunner::new(&engine, &store);
