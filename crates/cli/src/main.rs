@@ -35,6 +35,8 @@ enum Command {
     Select(cmd::select::Args),
     /// Execute a pool through the store, select with every rule, and report.
     Eval(cmd::eval::Args),
+    /// Accuracy against the test budget per allocation strategy, on a pool.
+    Scale(cmd::scale::Args),
     /// Measure the execution engine against its baselines.
     #[command(subcommand)]
     Bench(cmd::bench::BenchCommand),
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Command::Exec(a) => cmd::exec::run(a, &out),
         Command::Eval(a) => cmd::eval::run(a, &out),
         Command::Select(a) => cmd::select::run(a, &out),
+        Command::Scale(a) => cmd::scale::run(a, &out),
         Command::Bench(b) => cmd::bench::run(b, &out),
     };
     match result {

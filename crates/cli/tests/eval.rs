@@ -77,3 +77,59 @@ fn reranking_the_five_model_samples_with_gpt4_tests() {
         "{last}"
     );
 }
+
+#[test]
+fn scale_draws_a_curve_per_strategy() {
+    let dir = tempfile::tempdir().unwrap();
+    let samples = data_dir().join("samples");
+    let out = codejury()
+        .args([
+            "scale",
+            "--bench",
+            "humaneval",
+            "--json",
+            "--repeats",
+            "2",
+            "--mode",
+            "fast",
+            "--solutions",
+        ])
+        .arg(samples.join("humaneval-5models-solutions.jsonl"))
+        .arg("--tests")
+        .arg(samples.join("humaneval-gpt4-tests.jsonl"))
+        .arg("--store")
+        .arg(dir.path().join("store.sqlite"))
+        .arg("--out")
+        .arg(dir.path().join("scale"))
+        .output()
+        .unwrap();
+    let s = json_of(out);
+    for strategy in ["uniform", "greedy-oracle", "greedy-agreement", "online"] {
+        let points = s["strategies"][strategy]
+            .as_array()
+            .unwrap_or_else(|| panic!("{strategy} missing: {s}"));
+        assert_eq!(points.first().unwrap()["budget"], 1);
+        assert_eq!(points.last().unwrap()["budget"], 5);
+        for p in points {
+            let a = p["accuracy"].as_f64().unwrap();
+            assert!(
+                a >= 0.5 && a <= s["oracle"].as_f64().unwrap(),
+                "{strategy}: {p}"
+            );
+        }
+    }
+    // Uniform at the full budget is the plain CodeRM vote on all tests.
+    let full = s["strategies"]["uniform"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()["accuracy"]
+        .as_f64()
+        .unwrap();
+    assert!((full - 0.8813).abs() < 1e-3, "{full}");
+    assert!(
+        s["pruning"]["executions_pruned"].as_u64().unwrap()
+            <= s["pruning"]["executions_full"].as_u64().unwrap()
+    );
+    assert!(dir.path().join("scale/scale.svg").exists());
+}

@@ -85,3 +85,13 @@ fn codet_can_change_when_every_candidate_passes_a_new_test() {
     );
     assert_eq!(Rule::Codet.select(&more), vec![0, 1, 2, 3, 4]);
 }
+
+proptest! {
+    #[test]
+    fn pruning_never_changes_the_selection((pass, _labels, _r, _c) in case()) {
+        let m = PassMatrix::distinct(pass.clone());
+        let (pruned, executions) = codejury_core::allocate::pruned_coderm(&m);
+        prop_assert_eq!(pruned, Rule::Coderm.select(&m));
+        prop_assert!(executions <= m.rows() * m.cols());
+    }
+}

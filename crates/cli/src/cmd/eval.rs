@@ -10,6 +10,7 @@ use codejury_core::metrics::Task;
 use codejury_core::PassMatrix;
 use codejury_sandbox::{Job, Runner};
 use codejury_store::CachedRunner;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -17,6 +18,42 @@ use std::time::Instant;
 /// Flags of `eval`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    #[command(flatten)]
+    pool: PoolArgs,
+    /// Directory for the report (report.json, report.md, plots, selections).
+    #[arg(long)]
+    out: PathBuf,
+    /// Bootstrap repeats per point of the scaling curves.
+    #[arg(long, default_value_t = 20)]
+    repeats: usize,
+    /// Seed of the bootstrap.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+/// A pool executed and labelled: one [`Task`] per problem.
+pub struct PoolRun {
+    /// Matrices and labels.
+    pub tasks: Vec<Task>,
+    /// Task ids, aligned with `tasks`.
+    pub ids: Vec<String>,
+    /// What was read.
+    pub pool: Pool,
+    /// Pairs in the matrices (distinct programs × distinct tests).
+    pub pairs: usize,
+    /// Executions run now and answered from the store.
+    pub executed: u64,
+    /// Executions answered from the store.
+    pub cached: u64,
+    /// Seconds labelling and executing.
+    pub label_secs: f64,
+    /// Seconds executing the matrix.
+    pub exec_secs: f64,
+}
+
+/// The flags that name a pool and how to run it.
+#[derive(clap::Args, Debug)]
+pub struct PoolArgs {
     #[command(flatten)]
     bench: BenchArgs,
     /// Candidates: JSONL of samples (`solution`/`completion`) or of CodeT
@@ -30,15 +67,6 @@ pub struct Args {
     /// In CodeT pools, whether a test is one `assert` or one sample's asserts together.
     #[arg(long, value_enum, default_value = "assert")]
     codet_test_unit: TestUnit,
-    /// Directory for the report (report.json, report.md, plots, selections).
-    #[arg(long)]
-    out: PathBuf,
-    /// Bootstrap repeats per point of the scaling curves.
-    #[arg(long, default_value_t = 20)]
-    repeats: usize,
-    /// Seed of the bootstrap.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
     #[command(flatten)]
     limits: LimitArgs,
     #[command(flatten)]
@@ -47,9 +75,8 @@ pub struct Args {
     store: StoreArgs,
 }
 
-/// Runs the command.
-pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
-    let started = Instant::now();
+/// Reads, labels and executes a pool (through the store).
+pub fn run_pool(args: &PoolArgs) -> Result<PoolRun> {
     let data = args.bench.load()?;
     let engine = args.engine.engine()?;
     let mut pool = Pool::default();
@@ -99,14 +126,13 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         }
     }
     let pairs: usize = jobs.iter().map(|j| j.tests.len()).sum();
-    let mut verdicts: std::collections::HashMap<(usize, usize), Vec<bool>> = job_of
+    let mut verdicts: HashMap<(usize, usize), Vec<bool>> = job_of
         .iter()
         .map(|&(t, p)| ((t, p), vec![false; pool.tasks[&t].tests.len()]))
         .collect();
     let bar = progress(pairs as u64, "pairs");
     runner.run_jobs(jobs, &mut |o| {
-        let key = job_of[o.job];
-        if let Some(v) = verdicts.get_mut(&key) {
+        if let Some(v) = verdicts.get_mut(&job_of[o.job]) {
             v[o.test] = o.verdict.passed();
         }
         bar.inc(1);
@@ -119,12 +145,12 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let exec_secs = t_exec.elapsed().as_secs_f64();
 
     // Sampled rows and columns, with multiplicities.
-    let mut label_at = std::collections::HashMap::new();
+    let mut label_at = HashMap::new();
     for (r, l) in requests.iter().zip(&labels) {
         label_at.insert((r.task, r.program.as_str()), l.passed);
     }
     let mut tasks = Vec::new();
-    let mut task_ids = Vec::new();
+    let mut ids = Vec::new();
     for (&task, tp) in &pool.tasks {
         let pass: Vec<Vec<bool>> = tp
             .rows
@@ -144,15 +170,40 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
             },
             labels: row_labels,
         });
-        task_ids.push(data.problems[task].problem.task_id.clone());
+        ids.push(data.problems[task].problem.task_id.clone());
     }
+    Ok(PoolRun {
+        tasks,
+        ids,
+        pool,
+        pairs,
+        executed: runner.executed(),
+        cached: runner.cached(),
+        label_secs,
+        exec_secs,
+    })
+}
+
+/// Runs the command.
+pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
+    let started = Instant::now();
+    let PoolRun {
+        tasks,
+        ids: task_ids,
+        pool,
+        pairs,
+        executed,
+        cached,
+        label_secs,
+        exec_secs,
+    } = run_pool(&args.pool)?;
     let t_report = Instant::now();
     let rep = Report::build(&tasks, &task_ids, &pool, args.repeats, args.seed);
     report::write(&args.out, &rep, &tasks, &task_ids)?;
     let mut summary = rep.summary_json();
     summary["pairs"] = serde_json::json!(pairs);
-    summary["executed"] = serde_json::json!(runner.executed());
-    summary["cached"] = serde_json::json!(runner.cached());
+    summary["executed"] = serde_json::json!(executed);
+    summary["cached"] = serde_json::json!(cached);
     summary["seconds"] = serde_json::json!({
         "labels": label_secs,
         "exec": exec_secs,
@@ -164,8 +215,8 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         print!("{}", rep.table());
         println!(
             "{pairs} pairs; {} executions (with ground-truth checks) run, {} from the store; labels {label_secs:.1}s, exec {exec_secs:.1}s, total {:.1}s; report in {}",
-            runner.executed(),
-            runner.cached(),
+            executed,
+            cached,
             started.elapsed().as_secs_f64(),
             args.out.display()
         );

@@ -1,0 +1,241 @@
+//! `codejury scale`: how accuracy grows with the budget of test generations
+//! under each allocation strategy, on a pool of pre-generated candidates and
+//! tests.
+
+use crate::cmd::eval::{run_pool, PoolArgs, PoolRun};
+use crate::common::Output;
+use anyhow::{Context, Result};
+use codejury_core::allocate::{accuracy_with, predicted_pass_rate, pruned_coderm, Strategy};
+use codejury_core::metrics::{oracle, spearman, vanilla, Task};
+use plotters::prelude::*;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde_json::{json, Value};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Flags of `scale`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pool: PoolArgs,
+    /// Directory for scale.json, scale.md and scale.svg.
+    #[arg(long)]
+    out: PathBuf,
+    /// Seeded shuffles of the order in which each problem's tests are bought.
+    #[arg(long, default_value_t = 10)]
+    repeats: usize,
+    /// Seed of the shuffles.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+struct Curve {
+    strategy: Strategy,
+    /// (average budget asked, average tests used, accuracy)
+    points: Vec<(usize, f64, f64)>,
+}
+
+/// Runs the command.
+pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
+    let PoolRun { tasks, .. } = run_pool(&args.pool)?;
+    let p = tasks.len().max(1);
+    let max_m = tasks.iter().map(|t| t.matrix.cols()).max().unwrap_or(0);
+    let mut budgets = Vec::new();
+    let mut k = 1;
+    while k < max_m {
+        budgets.push(k);
+        k *= 2;
+    }
+    budgets.push(max_m.max(1));
+
+    let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
+    let shuffles: Vec<Vec<Task>> = (0..args.repeats.max(1))
+        .map(|_| {
+            tasks
+                .iter()
+                .map(|t| {
+                    let mut cols: Vec<usize> = (0..t.matrix.cols()).collect();
+                    cols.shuffle(&mut rng);
+                    let rows: Vec<usize> = (0..t.matrix.rows()).collect();
+                    Task {
+                        matrix: t.matrix.select(&rows, &cols),
+                        labels: t.labels.clone(),
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let curves: Vec<Curve> = Strategy::ALL
+        .iter()
+        .map(|&strategy| Curve {
+            strategy,
+            points: budgets
+                .iter()
+                .map(|&avg| {
+                    let (mut used, mut acc) = (0.0, 0.0);
+                    for ts in &shuffles {
+                        let b = strategy.allocate(ts, avg * p);
+                        used += b.iter().sum::<usize>() as f64 / p as f64;
+                        acc += accuracy_with(ts, &b);
+                    }
+                    let r = shuffles.len() as f64;
+                    (avg, used / r, acc / r)
+                })
+                .collect(),
+        })
+        .collect();
+
+    // Predictor quality: λ̂ from the first (shuffled) test against the true pass rate.
+    let rho: f64 = shuffles
+        .iter()
+        .map(|ts| {
+            let pred: Vec<f64> = ts.iter().map(predicted_pass_rate).collect();
+            let truth: Vec<f64> = ts
+                .iter()
+                .map(|t| {
+                    t.labels.iter().filter(|&&l| l).count() as f64 / t.labels.len().max(1) as f64
+                })
+                .collect();
+            spearman(&pred, &truth)
+        })
+        .sum::<f64>()
+        / shuffles.len() as f64;
+
+    // Pruning at the full budget.
+    let full: usize = tasks
+        .iter()
+        .map(|t| t.matrix.rows() * t.matrix.distinct_cols().len())
+        .sum();
+    let pruned: usize = tasks.iter().map(|t| pruned_coderm(&t.matrix).1).sum();
+
+    let uniform_full = curves[0].points.last().map_or(0.0, |x| x.2);
+    let online = curves.iter().find(|c| c.strategy == Strategy::Online);
+    let matched = online.and_then(|c| {
+        c.points
+            .iter()
+            .find(|x| x.2 >= uniform_full - 1e-9)
+            .map(|x| x.1)
+    });
+    let summary = json!({
+        "tasks": tasks.len(),
+        "max_tests": max_m,
+        "vanilla": vanilla(&tasks),
+        "oracle": oracle(&tasks),
+        "repeats": args.repeats,
+        "seed": args.seed,
+        "strategies": curves.iter().map(|c| (c.strategy.as_str().to_string(), Value::Array(c.points.iter().map(|&(b, u, a)| json!({"budget": b, "tests_used": u, "accuracy": a})).collect()))).collect::<serde_json::Map<_, _>>(),
+        "uniform_full_budget_accuracy": uniform_full,
+        "online_tests_to_match_uniform_full": matched,
+        "predictor_spearman": rho,
+        "pruning": {"executions_full": full, "executions_pruned": pruned, "saved": full - pruned},
+    });
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    std::fs::write(
+        args.out.join("scale.json"),
+        serde_json::to_string_pretty(&summary)?,
+    )?;
+    let table = render_table(&curves, &summary);
+    std::fs::write(
+        args.out.join("scale.md"),
+        format!("# codejury scale\n\n{table}"),
+    )?;
+    plot(
+        &args.out.join("scale.svg"),
+        &curves,
+        vanilla(&tasks),
+        oracle(&tasks),
+    )?;
+    out.summary(&summary, || print!("{table}"));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render_table(curves: &[Curve], s: &Value) -> String {
+    let mut t = String::from("CodeRM accuracy (%) by average test generations per problem; tests actually used in brackets where fewer\n\n| budget |");
+    for c in curves {
+        let _ = write!(t, " {} |", c.strategy.as_str());
+    }
+    t += "\n|---|";
+    t += &"---|".repeat(curves.len());
+    t += "\n";
+    for (i, &(b, _, _)) in curves[0].points.iter().enumerate() {
+        let _ = write!(t, "| {b} |");
+        for c in curves {
+            let (_, used, acc) = c.points[i];
+            if used + 1e-9 < b as f64 {
+                let _ = write!(t, " {:.2} [{used:.1}] |", 100.0 * acc);
+            } else {
+                let _ = write!(t, " {:.2} |", 100.0 * acc);
+            }
+        }
+        t += "\n";
+    }
+    let _ = writeln!(
+        t,
+        "\nvanilla {:.2}%, oracle {:.2}%; online matches uniform's full-budget accuracy with {} tests per problem on average; first-test pass-rate predictor: Spearman {:.3} with the true pass rate; pruning runs {} of {} executions at the full budget.",
+        100.0 * s["vanilla"].as_f64().unwrap_or(0.0),
+        100.0 * s["oracle"].as_f64().unwrap_or(0.0),
+        s["online_tests_to_match_uniform_full"].as_f64().map_or("no".to_string(), |x| format!("{x:.1}")),
+        s["predictor_spearman"].as_f64().unwrap_or(0.0),
+        s["pruning"]["executions_pruned"],
+        s["pruning"]["executions_full"],
+    );
+    t
+}
+
+fn plot(path: &Path, curves: &[Curve], vanilla: f64, oracle: f64) -> Result<()> {
+    let root = SVGBackend::new(path, (800, 500)).into_drawing_area();
+    let draw = || -> Result<(), Box<dyn std::error::Error>> {
+        root.fill(&WHITE)?;
+        let xmax = curves
+            .iter()
+            .flat_map(|c| c.points.iter().map(|p| p.1))
+            .fold(2.0, f64::max);
+        let mut chart = ChartBuilder::on(&root)
+            .caption("accuracy vs test budget", ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(50)
+            .build_cartesian_2d((1f64..xmax).log_scale(), 0f64..100f64)?;
+        chart
+            .configure_mesh()
+            .x_desc("test generations per problem (used)")
+            .y_desc("accuracy (%)")
+            .draw()?;
+        let colors = [&BLUE, &RED, &MAGENTA, &GREEN];
+        for (i, c) in curves.iter().enumerate() {
+            let color = colors[i % colors.len()];
+            let series: Vec<(f64, f64)> = c
+                .points
+                .iter()
+                .map(|p| (p.1.max(1.0), 100.0 * p.2))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(series, color.stroke_width(2)))?
+                .label(c.strategy.as_str())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+                });
+        }
+        for (name, value) in [("oracle", oracle), ("vanilla", vanilla)] {
+            chart
+                .draw_series(LineSeries::new(
+                    vec![(1.0, 100.0 * value), (xmax, 100.0 * value)],
+                    BLACK.mix(0.4),
+                ))?
+                .label(name)
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.mix(0.4)));
+        }
+        chart
+            .configure_series_labels()
+            .border_style(BLACK)
+            .background_style(WHITE.mix(0.8))
+            .draw()?;
+        root.present()?;
+        Ok(())
+    };
+    draw().map_err(|e| anyhow::anyhow!("cannot draw {}: {e}", path.display()))
+}

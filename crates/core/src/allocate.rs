@@ -1,0 +1,309 @@
+//! Spending a budget of test generations across problems.
+//!
+//! The unit of budget is one test generation. A strategy decides how many
+//! tests each problem gets; the CodeRM vote then runs on each problem's
+//! first `b_i` tests (in a fixed, shuffled generation order). Strategies:
+//!
+//! * [`Strategy::Uniform`]: the same number for every problem.
+//! * [`Strategy::GreedyOracle`]: the paper's greedy allocation, each next
+//!   test to the problem with the largest marginal gain λ(1-λ)^b, with λ the
+//!   *true* pass rate of the problem's candidates (an upper bound for the
+//!   paper's method: it needs ground truth).
+//! * [`Strategy::GreedyAgreement`]: the same greedy with λ predicted without
+//!   ground truth, as the fraction of candidates passing the problem's first
+//!   test (which is bought from the budget). Works with any backend.
+//! * [`Strategy::Online`]: tests are bought in rounds, and each round goes to
+//!   the problems whose vote is least settled. *Settledness* is judged from
+//!   first principles: another test matters only if it can change the
+//!   selection, and it can do so only by splitting the candidates still in
+//!   contention — those whose pass count is within one of the top. The
+//!   chance that the next test splits them is estimated from how often the
+//!   tests seen so far did, with a uniform Beta(1, 1) prior:
+//!   `(splits + 1) / (b + 2)`. A problem whose contention set is one
+//!   identical-signature group after many tests is settled and stops; a
+//!   problem whose candidates keep disagreeing keeps receiving tests.
+
+use crate::metrics::Task;
+use crate::select::{PassMatrix, Rule};
+use serde::Serialize;
+
+/// An allocation strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// Same tests per problem.
+    Uniform,
+    /// Paper's greedy with the true pass rate (needs ground truth).
+    GreedyOracle,
+    /// Paper's greedy with the pass rate predicted from the first test.
+    GreedyAgreement,
+    /// Rounds to the least settled votes.
+    Online,
+}
+
+impl Strategy {
+    /// Every strategy.
+    pub const ALL: [Strategy; 4] = [
+        Strategy::Uniform,
+        Strategy::GreedyOracle,
+        Strategy::GreedyAgreement,
+        Strategy::Online,
+    ];
+
+    /// The command-line name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Uniform => "uniform",
+            Strategy::GreedyOracle => "greedy-oracle",
+            Strategy::GreedyAgreement => "greedy-agreement",
+            Strategy::Online => "online",
+        }
+    }
+
+    /// Tests per problem for a total `budget`; `tasks[i].matrix` columns
+    /// are in generation order (the order tests would be bought).
+    pub fn allocate(self, tasks: &[Task], budget: usize) -> Vec<usize> {
+        let caps: Vec<usize> = tasks.iter().map(|t| t.matrix.cols()).collect();
+        match self {
+            Strategy::Uniform => uniform(&caps, budget),
+            Strategy::GreedyOracle => {
+                let lambda: Vec<f64> = tasks.iter().map(|t| pass_rate(&t.labels)).collect();
+                greedy(&caps, &lambda, vec![0; caps.len()], budget)
+            }
+            Strategy::GreedyAgreement => {
+                // The first test of every problem is bought to predict λ.
+                let start: Vec<usize> = caps.iter().map(|&c| c.min(1)).collect();
+                let spent: usize = start.iter().sum();
+                if spent > budget {
+                    return uniform(&caps, budget);
+                }
+                let lambda: Vec<f64> = tasks.iter().map(predicted_pass_rate).collect();
+                greedy(&caps, &lambda, start, budget - spent)
+            }
+            Strategy::Online => online(tasks, &caps, budget),
+        }
+    }
+}
+
+fn pass_rate(labels: &[bool]) -> f64 {
+    if labels.is_empty() {
+        0.0
+    } else {
+        labels.iter().filter(|&&l| l).count() as f64 / labels.len() as f64
+    }
+}
+
+/// λ̂: the fraction of candidates passing the problem's first test.
+pub fn predicted_pass_rate(t: &Task) -> f64 {
+    if t.matrix.cols() == 0 || t.matrix.rows() == 0 {
+        return 0.0;
+    }
+    t.matrix.pass.iter().filter(|r| r[0]).count() as f64 / t.matrix.rows() as f64
+}
+
+fn uniform(caps: &[usize], budget: usize) -> Vec<usize> {
+    let mut b = vec![0; caps.len()];
+    let mut left = budget;
+    loop {
+        let open: Vec<usize> = (0..caps.len()).filter(|&i| b[i] < caps[i]).collect();
+        if open.is_empty() || left == 0 {
+            return b;
+        }
+        for i in open {
+            if left == 0 {
+                break;
+            }
+            b[i] += 1;
+            left -= 1;
+        }
+    }
+}
+
+/// The paper's greedy: each next test to the largest λ(1-λ)^b.
+fn greedy(caps: &[usize], lambda: &[f64], mut b: Vec<usize>, budget: usize) -> Vec<usize> {
+    for _ in 0..budget {
+        let best = (0..caps.len())
+            .filter(|&i| b[i] < caps[i])
+            .map(|i| (i, lambda[i] * (1.0 - lambda[i]).powi(b[i] as i32)))
+            .fold(None, |acc: Option<(usize, f64)>, (i, g)| match acc {
+                Some((_, bg)) if bg >= g => acc,
+                _ => Some((i, g)),
+            });
+        match best {
+            Some((i, _)) => b[i] += 1,
+            None => break,
+        }
+    }
+    b
+}
+
+/// The chance that one more test changes the CodeRM selection of `m`
+/// (see the module docs).
+pub fn unsettledness(m: &PassMatrix) -> f64 {
+    let b = m.cols();
+    if m.rows() <= 1 {
+        return 0.0;
+    }
+    let counts: Vec<usize> = m
+        .pass
+        .iter()
+        .map(|r| r.iter().filter(|&&p| p).count())
+        .collect();
+    let top = counts.iter().copied().max().unwrap_or(0);
+    let contention: Vec<usize> = (0..m.rows()).filter(|&i| counts[i] + 1 >= top).collect();
+    let splits = (0..b)
+        .filter(|&j| {
+            let first = m.pass[contention[0]][j];
+            contention.iter().any(|&i| m.pass[i][j] != first)
+        })
+        .count();
+    (splits as f64 + 1.0) / (b as f64 + 2.0)
+}
+
+fn online(tasks: &[Task], caps: &[usize], budget: usize) -> Vec<usize> {
+    let mut b: Vec<usize> = caps.iter().map(|&c| c.min(1)).collect();
+    let mut left = budget.saturating_sub(b.iter().sum());
+    if b.iter().sum::<usize>() > budget {
+        return uniform(caps, budget);
+    }
+    // A problem with at most this chance of changing its vote is settled.
+    const SETTLED: f64 = 0.05;
+    while left > 0 {
+        let mut open: Vec<(usize, f64)> = (0..tasks.len())
+            .filter(|&i| b[i] < caps[i] && tasks[i].matrix.rows() > 1)
+            .map(|i| {
+                let cols: Vec<usize> = (0..b[i]).collect();
+                let rows: Vec<usize> = (0..tasks[i].matrix.rows()).collect();
+                (i, unsettledness(&tasks[i].matrix.select(&rows, &cols)))
+            })
+            .filter(|&(_, u)| u > SETTLED)
+            .collect();
+        if open.is_empty() {
+            break;
+        }
+        open.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        // A round buys a test for the most unsettled half of the open
+        // problems (at least one), so the order can change between rounds.
+        let round = open.len().div_ceil(2).min(left);
+        for &(i, _) in open.iter().take(round) {
+            b[i] += 1;
+            left -= 1;
+        }
+    }
+    b
+}
+
+/// Mean CodeRM accuracy when problem `i` uses its first `b[i]` tests (a
+/// problem with none is a uniform pick).
+pub fn accuracy_with(tasks: &[Task], b: &[usize]) -> f64 {
+    if tasks.is_empty() {
+        return 0.0;
+    }
+    let total: f64 = tasks
+        .iter()
+        .zip(b)
+        .map(|(t, &k)| {
+            let rows: Vec<usize> = (0..t.matrix.rows()).collect();
+            let cols: Vec<usize> = (0..k.min(t.matrix.cols())).collect();
+            Rule::Coderm.score(&t.matrix.select(&rows, &cols), &t.labels)
+        })
+        .sum();
+    total / tasks.len() as f64
+}
+
+/// Runs the tests of a problem in order and stops running a candidate as
+/// soon as it can no longer reach the top pass count. Returns the CodeRM
+/// selection (identical to running everything) and the executions made.
+pub fn pruned_coderm(m: &PassMatrix) -> (Vec<usize>, usize) {
+    let n = m.rows();
+    let cols = m.distinct_cols();
+    let total = cols.len();
+    let mut counts = vec![0usize; n];
+    let mut alive = vec![true; n];
+    let mut executions = 0;
+    for (t, &j) in cols.iter().enumerate() {
+        for i in 0..n {
+            if alive[i] {
+                executions += 1;
+                counts[i] += usize::from(m.pass[i][j]);
+            }
+        }
+        let best = (0..n)
+            .filter(|&i| alive[i])
+            .map(|i| counts[i])
+            .max()
+            .unwrap_or(0);
+        let remaining = total - t - 1;
+        for i in 0..n {
+            if alive[i] && counts[i] + remaining < best {
+                alive[i] = false;
+            }
+        }
+    }
+    let survivors: Vec<usize> = (0..n).filter(|&i| alive[i]).collect();
+    let sub = m.select(&survivors, &(0..m.cols()).collect::<Vec<_>>());
+    let chosen = Rule::Coderm
+        .select(&sub)
+        .into_iter()
+        .map(|k| survivors[k])
+        .collect();
+    (chosen, executions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(rows: &[&str], labels: &[bool]) -> Task {
+        Task {
+            matrix: PassMatrix::distinct(
+                rows.iter()
+                    .map(|r| r.chars().map(|c| c == '1').collect())
+                    .collect(),
+            ),
+            labels: labels.to_vec(),
+        }
+    }
+
+    #[test]
+    fn uniform_spreads_and_respects_caps() {
+        let tasks = vec![task(&["1"], &[true]), task(&["111", "000"], &[true, false])];
+        assert_eq!(Strategy::Uniform.allocate(&tasks, 3), vec![1, 2]);
+    }
+
+    #[test]
+    fn the_greedy_follows_the_marginal_gain() {
+        // Gains λ(1-λ)^b: λ = 1 gives 1 then 0; λ = 0.5 gives 0.5, 0.25,
+        // 0.125; λ = 0 gives nothing ever.
+        let tasks = vec![
+            task(&["111", "111"], &[true, true]),
+            task(&["101", "011"], &[true, false]),
+            task(&["000", "000"], &[false, false]),
+        ];
+        assert_eq!(Strategy::GreedyOracle.allocate(&tasks, 2), vec![1, 1, 0]);
+        assert_eq!(Strategy::GreedyOracle.allocate(&tasks, 4), vec![1, 3, 0]);
+    }
+
+    #[test]
+    fn online_stops_settled_problems_and_feeds_the_undecided() {
+        // Problem 0: two candidates that agree on every test: settled early.
+        // Problem 1: candidates that keep splitting.
+        let agree = ["1111111111", "1111111111"];
+        let split = ["1010101010", "0101010101"];
+        let tasks = vec![task(&agree, &[true, true]), task(&split, &[true, false])];
+        let b = Strategy::Online.allocate(&tasks, 14);
+        assert!(b[1] > b[0], "{b:?}");
+        assert_eq!(b[1], 10, "{b:?}");
+    }
+
+    #[test]
+    fn pruning_saves_executions_on_a_clear_winner() {
+        let m = PassMatrix::distinct(vec![
+            "1111111111".chars().map(|c| c == '1').collect(),
+            "0000000000".chars().map(|c| c == '1').collect(),
+        ]);
+        let (chosen, execs) = pruned_coderm(&m);
+        assert_eq!(chosen, vec![0]);
+        assert!(execs < 20, "{execs}");
+    }
+}
