@@ -185,17 +185,12 @@ fn exec(args: ExecArgs, out: &Output) -> Result<ExitCode> {
 
     // (a) a fresh interpreter per pair, on a fixed prefix of the workload.
     let prefix = &pairs[..args.baseline_pairs.min(n)];
-    let program_of = |p: &Pair| {
-        format!(
-            "{}\n{}\n",
-            engine_jobs[p.job].candidate, engine_jobs[p.job].tests[p.test].code
-        )
-    };
+
     let (secs_a, pass_a) =
-        fresh_process_per_pair(&python, prefix, &program_of, workers, args.timeout_ms)?;
+        fresh_process_per_pair(&python, &engine_jobs, prefix, workers, args.timeout_ms)?;
 
     // (d) the floor.
-    let (secs_d, pass_d) = floor(&python, &pairs, &program_of, workers, args.timeout_ms)?;
+    let (secs_d, pass_d) = floor(&python, &engine_jobs, &pairs, workers, args.timeout_ms)?;
 
     let rate = |count: usize, secs: f64| count as f64 / secs.max(1e-9);
     let (ra, rb, rc, rd) = (
@@ -252,8 +247,8 @@ fn exec(args: ExecArgs, out: &Output) -> Result<ExitCode> {
 /// iff the process exits 0 within the limit.
 fn fresh_process_per_pair(
     python: &Path,
+    jobs: &[Job],
     pairs: &[Pair],
-    program_of: &(dyn Fn(&Pair) -> String + Sync),
     workers: usize,
     timeout_ms: u64,
 ) -> Result<(f64, Vec<bool>)> {
@@ -274,7 +269,13 @@ fn fresh_process_per_pair(
                     }
                     let mut child = Command::new(python)
                         .arg("-c")
-                        .arg(program_of(&pairs[i]))
+                        .arg({
+                            let p = &pairs[i];
+                            format!(
+                                "{}\n{}\n",
+                                jobs[p.job].candidate, jobs[p.job].tests[p.test].code
+                            )
+                        })
                         .stdin(Stdio::null())
                         .stdout(Stdio::null())
                         .stderr(Stdio::null())
@@ -319,8 +320,8 @@ fn fresh_process_per_pair(
 /// Runs all pairs with plain `exec`, split over `workers` Python processes.
 fn floor(
     python: &Path,
+    jobs: &[Job],
     pairs: &[Pair],
-    program_of: &(dyn Fn(&Pair) -> String + Sync),
     workers: usize,
     timeout_ms: u64,
 ) -> Result<(f64, Vec<bool>)> {
@@ -334,12 +335,10 @@ fn floor(
             .enumerate()
             .filter(|(i, _)| i % workers == w)
             .map(|(_, p)| {
-                let full = program_of(p);
-                let (prog, test) = full
-                    .rsplit_once("\nassert ")
-                    .map(|(a, b)| (a.to_string(), format!("assert {b}")))
-                    .unwrap_or((full, String::new()));
-                (prog, test)
+                (
+                    jobs[p.job].candidate.clone(),
+                    jobs[p.job].tests[p.test].code.clone(),
+                )
             })
             .collect();
         let path = dir.path().join(format!("shard{w}.json"));
