@@ -62,7 +62,7 @@ impl Strategy {
 
     /// Tests per problem for a total `budget`; `tasks[i].matrix` columns
     /// are in generation order (the order tests would be bought).
-    pub fn allocate(self, tasks: &[Task], budget: usize) -> Vec<usize> {
+    pub fn allocate(self, tasks: &[Task], budget: usize, rule: Rule) -> Vec<usize> {
         let caps: Vec<usize> = tasks.iter().map(|t| t.matrix.cols()).collect();
         match self {
             Strategy::Uniform => uniform(&caps, budget),
@@ -80,7 +80,7 @@ impl Strategy {
                 let lambda: Vec<f64> = tasks.iter().map(predicted_pass_rate).collect();
                 greedy(&caps, &lambda, start, budget - spent)
             }
-            Strategy::Online => online(tasks, &caps, budget),
+            Strategy::Online => online(tasks, &caps, budget, rule),
         }
     }
 }
@@ -160,42 +160,114 @@ pub fn unsettledness(m: &PassMatrix) -> f64 {
     (splits as f64 + 1.0) / (b as f64 + 2.0)
 }
 
-fn online(tasks: &[Task], caps: &[usize], budget: usize) -> Vec<usize> {
-    let mut b: Vec<usize> = caps.iter().map(|&c| c.min(1)).collect();
-    let mut left = budget.saturating_sub(b.iter().sum());
-    if b.iter().sum::<usize>() > budget {
-        return uniform(caps, budget);
+/// The chance that more tests change `rule`'s selection on `m`: for the
+/// CodeRM vote, the split estimate above; for any other rule, how often the
+/// selection changes when the tests seen so far are resampled with
+/// replacement (a bootstrap of the vote), with the same Beta(1, 1) prior;
+/// a vote on fewer than three tests is unsettled by definition.
+pub fn instability(m: &PassMatrix, rule: Rule) -> f64 {
+    if rule == Rule::Coderm {
+        return unsettledness(m);
     }
-    // A problem with at most this chance of changing its vote is settled.
-    const SETTLED: f64 = 0.05;
-    while left > 0 {
-        let mut open: Vec<(usize, f64)> = (0..tasks.len())
-            .filter(|&i| b[i] < caps[i] && tasks[i].matrix.rows() > 1)
-            .map(|i| {
-                let cols: Vec<usize> = (0..b[i]).collect();
-                let rows: Vec<usize> = (0..tasks[i].matrix.rows()).collect();
-                (i, unsettledness(&tasks[i].matrix.select(&rows, &cols)))
-            })
-            .filter(|&(_, u)| u > SETTLED)
-            .collect();
-        if open.is_empty() {
-            break;
-        }
-        open.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        // A round buys a test for the most unsettled half of the open
-        // problems (at least one), so the order can change between rounds.
-        let round = open.len().div_ceil(2).min(left);
-        for &(i, _) in open.iter().take(round) {
-            b[i] += 1;
-            left -= 1;
-        }
+    const RESAMPLES: usize = 32;
+    // Fewer tests than this cannot show how stable a vote is.
+    const MIN_TESTS: usize = 3;
+    let b = m.cols();
+    if m.rows() <= 1 {
+        return 0.0;
     }
-    b
+    if b < MIN_TESTS {
+        return 1.0;
+    }
+    let current = rule.select(m);
+    let rows: Vec<usize> = (0..m.rows()).collect();
+    // A fixed generator per (problem size, b): allocations are reproducible.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64 ^ ((m.rows() as u64) << 32) ^ b as u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let changed = (0..RESAMPLES)
+        .filter(|_| {
+            let cols: Vec<usize> = (0..b)
+                .map(|_| (next() % b.max(1) as u64) as usize)
+                .collect();
+            rule.select(&m.select(&rows, &cols)) != current
+        })
+        .count();
+    (changed as f64 + 1.0) / (RESAMPLES as f64 + 2.0)
 }
 
-/// Mean CodeRM accuracy when problem `i` uses its first `b[i]` tests (a
+fn online(tasks: &[Task], caps: &[usize], budget: usize, rule: Rule) -> Vec<usize> {
+    online_snapshots(tasks, caps, &[budget], rule)
+        .pop()
+        .unwrap_or_default()
+}
+
+/// Runs the online allocation once, up to the largest budget, and returns
+/// the allocation at each of `budgets` (ascending): each is a prefix of the
+/// same sequence of purchases, so one run serves every budget. A problem's
+/// instability is recomputed only when it has received a new test.
+pub fn online_snapshots(
+    tasks: &[Task],
+    caps: &[usize],
+    budgets: &[usize],
+    rule: Rule,
+) -> Vec<Vec<usize>> {
+    // A problem with at most this chance of changing its vote is settled.
+    const SETTLED: f64 = 0.05;
+    let mut b: Vec<usize> = caps.iter().map(|&c| c.min(1)).collect();
+    let mut spent: usize = b.iter().sum();
+    let mut out = Vec::with_capacity(budgets.len());
+    let mut pending = budgets.iter().copied().peekable();
+    // Budgets below one test per problem: fall back to uniform.
+    while let Some(&budget) = pending.peek() {
+        if budget >= spent {
+            break;
+        }
+        out.push(uniform(caps, budget));
+        pending.next();
+    }
+    let rows_of = |i: usize| (0..tasks[i].matrix.rows()).collect::<Vec<_>>();
+    let measure = |i: usize, k: usize| {
+        let cols: Vec<usize> = (0..k).collect();
+        instability(&tasks[i].matrix.select(&rows_of(i), &cols), rule)
+    };
+    let mut unstable: Vec<f64> = (0..tasks.len()).map(|i| measure(i, b[i])).collect();
+    while let Some(&budget) = pending.peek() {
+        if spent == budget {
+            out.push(b.clone());
+            pending.next();
+            continue;
+        }
+        let mut open: Vec<(usize, f64)> = (0..tasks.len())
+            .filter(|&i| b[i] < caps[i] && tasks[i].matrix.rows() > 1 && unstable[i] > SETTLED)
+            .map(|i| (i, unstable[i]))
+            .collect();
+        if open.is_empty() {
+            // Every vote is settled: the rest of the budget is not spent.
+            out.push(b.clone());
+            pending.next();
+            continue;
+        }
+        open.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+        // A round buys a test for the most unsettled half of the open
+        // problems (at least one), so the order can change between rounds.
+        let round = open.len().div_ceil(2).min(budget - spent);
+        for &(i, _) in open.iter().take(round) {
+            b[i] += 1;
+            spent += 1;
+            unstable[i] = measure(i, b[i]);
+        }
+    }
+    out
+}
+
+/// Mean accuracy of `rule` when problem `i` uses its first `b[i]` tests (a
 /// problem with none is a uniform pick).
-pub fn accuracy_with(tasks: &[Task], b: &[usize]) -> f64 {
+pub fn accuracy_with(tasks: &[Task], b: &[usize], rule: Rule) -> f64 {
     if tasks.is_empty() {
         return 0.0;
     }
@@ -205,7 +277,7 @@ pub fn accuracy_with(tasks: &[Task], b: &[usize]) -> f64 {
         .map(|(t, &k)| {
             let rows: Vec<usize> = (0..t.matrix.rows()).collect();
             let cols: Vec<usize> = (0..k.min(t.matrix.cols())).collect();
-            Rule::Coderm.score(&t.matrix.select(&rows, &cols), &t.labels)
+            rule.score(&t.matrix.select(&rows, &cols), &t.labels)
         })
         .sum();
     total / tasks.len() as f64
@@ -268,7 +340,10 @@ mod tests {
     #[test]
     fn uniform_spreads_and_respects_caps() {
         let tasks = vec![task(&["1"], &[true]), task(&["111", "000"], &[true, false])];
-        assert_eq!(Strategy::Uniform.allocate(&tasks, 3), vec![1, 2]);
+        assert_eq!(
+            Strategy::Uniform.allocate(&tasks, 3, Rule::Coderm),
+            vec![1, 2]
+        );
     }
 
     #[test]
@@ -280,8 +355,14 @@ mod tests {
             task(&["101", "011"], &[true, false]),
             task(&["000", "000"], &[false, false]),
         ];
-        assert_eq!(Strategy::GreedyOracle.allocate(&tasks, 2), vec![1, 1, 0]);
-        assert_eq!(Strategy::GreedyOracle.allocate(&tasks, 4), vec![1, 3, 0]);
+        assert_eq!(
+            Strategy::GreedyOracle.allocate(&tasks, 2, Rule::Coderm),
+            vec![1, 1, 0]
+        );
+        assert_eq!(
+            Strategy::GreedyOracle.allocate(&tasks, 4, Rule::Coderm),
+            vec![1, 3, 0]
+        );
     }
 
     #[test]
@@ -291,7 +372,7 @@ mod tests {
         let agree = ["1111111111", "1111111111"];
         let split = ["1010101010", "0101010101"];
         let tasks = vec![task(&agree, &[true, true]), task(&split, &[true, false])];
-        let b = Strategy::Online.allocate(&tasks, 14);
+        let b = Strategy::Online.allocate(&tasks, 14, Rule::Coderm);
         assert!(b[1] > b[0], "{b:?}");
         assert_eq!(b[1], 10, "{b:?}");
     }

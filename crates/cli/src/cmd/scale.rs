@@ -5,8 +5,11 @@
 use crate::cmd::eval::{run_pool, PoolArgs, PoolRun};
 use crate::common::Output;
 use anyhow::{Context, Result};
-use codejury_core::allocate::{accuracy_with, predicted_pass_rate, pruned_coderm, Strategy};
+use codejury_core::allocate::{
+    accuracy_with, online_snapshots, predicted_pass_rate, pruned_coderm, Strategy,
+};
 use codejury_core::metrics::{oracle, spearman, vanilla, Task};
+use codejury_core::Rule;
 use plotters::prelude::*;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -30,6 +33,13 @@ pub struct Args {
     /// Seed of the shuffles.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// The selection rule the budget is spent for.
+    #[arg(long, default_value = "coderm", value_parser = parse_rule)]
+    rule: Rule,
+}
+
+fn parse_rule(s: &str) -> Result<Rule, String> {
+    s.parse::<Rule>().map_err(|e| e.to_string())
 }
 
 struct Curve {
@@ -68,23 +78,35 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
                 .collect()
         })
         .collect();
+    let totals: Vec<usize> = budgets.iter().map(|&avg| avg * p).collect();
     let curves: Vec<Curve> = Strategy::ALL
         .iter()
-        .map(|&strategy| Curve {
-            strategy,
-            points: budgets
-                .iter()
-                .map(|&avg| {
-                    let (mut used, mut acc) = (0.0, 0.0);
-                    for ts in &shuffles {
-                        let b = strategy.allocate(ts, avg * p);
-                        used += b.iter().sum::<usize>() as f64 / p as f64;
-                        acc += accuracy_with(ts, &b);
-                    }
-                    let r = shuffles.len() as f64;
-                    (avg, used / r, acc / r)
-                })
-                .collect(),
+        .map(|&strategy| {
+            let mut sums = vec![(0.0, 0.0); budgets.len()];
+            for ts in &shuffles {
+                let allocations: Vec<Vec<usize>> = if strategy == Strategy::Online {
+                    let caps: Vec<usize> = ts.iter().map(|t| t.matrix.cols()).collect();
+                    online_snapshots(ts, &caps, &totals, args.rule)
+                } else {
+                    totals
+                        .iter()
+                        .map(|&total| strategy.allocate(ts, total, args.rule))
+                        .collect()
+                };
+                for (k, b) in allocations.iter().enumerate() {
+                    sums[k].0 += b.iter().sum::<usize>() as f64 / p as f64;
+                    sums[k].1 += accuracy_with(ts, b, args.rule);
+                }
+            }
+            let r = shuffles.len() as f64;
+            Curve {
+                strategy,
+                points: budgets
+                    .iter()
+                    .zip(sums)
+                    .map(|(&avg, (u, a))| (avg, u / r, a / r))
+                    .collect(),
+            }
         })
         .collect();
 
@@ -124,6 +146,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         "max_tests": max_m,
         "vanilla": vanilla(&tasks),
         "oracle": oracle(&tasks),
+        "rule": args.rule.as_str(),
         "repeats": args.repeats,
         "seed": args.seed,
         "strategies": curves.iter().map(|c| (c.strategy.as_str().to_string(), Value::Array(c.points.iter().map(|&(b, u, a)| json!({"budget": b, "tests_used": u, "accuracy": a})).collect()))).collect::<serde_json::Map<_, _>>(),
@@ -154,7 +177,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
 }
 
 fn render_table(curves: &[Curve], s: &Value) -> String {
-    let mut t = String::from("CodeRM accuracy (%) by average test generations per problem; tests actually used in brackets where fewer\n\n| budget |");
+    let mut t = format!("{} accuracy (%) by average test generations per problem; tests actually used in brackets where fewer\n\n| budget |", s["rule"].as_str().unwrap_or("coderm"));
     for c in curves {
         let _ = write!(t, " {} |", c.strategy.as_str());
     }
