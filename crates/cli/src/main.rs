@@ -3,6 +3,7 @@
 
 mod cmd;
 mod common;
+mod plot;
 mod pool;
 mod report;
 

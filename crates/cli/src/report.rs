@@ -1,6 +1,7 @@
 //! The evaluation report: numbers, scaling curves, test quality, written as
 //! JSON, Markdown and SVG plots.
 
+use crate::plot::Chart;
 use crate::pool::Pool;
 use anyhow::{Context, Result};
 use codejury_core::metrics::{
@@ -8,7 +9,6 @@ use codejury_core::metrics::{
     Estimate, Task,
 };
 use codejury_core::Rule;
-use plotters::prelude::*;
 use serde_json::{json, Value};
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -273,59 +273,26 @@ pub fn write(dir: &Path, rep: &Report, tasks: &[Task], ids: &[String]) -> Result
 }
 
 fn plot(path: &Path, title: &str, xlabel: &str, points: &[Point], rep: &Report) -> Result<()> {
-    let root = SVGBackend::new(path, (800, 500)).into_drawing_area();
-    let draw = || -> Result<(), Box<dyn std::error::Error>> {
-        root.fill(&WHITE)?;
-        let xmax = points.last().map_or(1, |p| p.k).max(2) as f64;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 22))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(50)
-            .build_cartesian_2d((1f64..xmax).log_scale(), 0f64..100f64)?;
-        chart
-            .configure_mesh()
-            .x_desc(xlabel)
-            .y_desc("accuracy (%)")
-            .draw()?;
-        let colors = [&RED, &BLUE, &CYAN, &MAGENTA, &GREEN, &BLACK];
-        for (i, rule) in Rule::ALL.iter().enumerate() {
-            let color = colors[i % colors.len()];
-            let series: Vec<(f64, f64)> = points
+    let curves = Rule::ALL
+        .iter()
+        .map(|rule| {
+            let pts = points
                 .iter()
                 .filter_map(|p| {
                     p.by_rule
                         .iter()
                         .find(|(r, _)| r == rule)
-                        .map(|(_, e)| (p.k as f64, 100.0 * e.mean))
+                        .map(|(_, e)| (p.k as f64, e.mean))
                 })
                 .collect();
-            chart
-                .draw_series(LineSeries::new(series, color.stroke_width(2)))?
-                .label(rule.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-                });
-        }
-        for (name, value, style) in [
-            ("oracle", rep.oracle, BLACK.mix(0.4)),
-            ("vanilla", rep.vanilla, RED.mix(0.4)),
-        ] {
-            chart
-                .draw_series(LineSeries::new(
-                    vec![(1.0, 100.0 * value), (xmax, 100.0 * value)],
-                    style.stroke_width(1),
-                ))?
-                .label(name)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
-        }
-        chart
-            .configure_series_labels()
-            .border_style(BLACK)
-            .background_style(WHITE.mix(0.8))
-            .draw()?;
-        root.present()?;
-        Ok(())
+            (rule.as_str().to_string(), pts)
+        })
+        .collect();
+    let chart = Chart {
+        title,
+        xlabel,
+        curves,
+        lines: vec![("oracle", rep.oracle), ("vanilla", rep.vanilla)],
     };
-    draw().map_err(|e| anyhow::anyhow!("cannot draw {}: {e}", path.display()))
+    crate::plot::draw(path, &chart)
 }

@@ -4,13 +4,13 @@
 
 use crate::cmd::eval::{run_pool, PoolArgs, PoolRun};
 use crate::common::Output;
+use crate::plot::Chart;
 use anyhow::{Context, Result};
 use codejury_core::allocate::{
     accuracy_with, online_snapshots, predicted_pass_rate, pruned_coderm, Strategy,
 };
 use codejury_core::metrics::{oracle, spearman, vanilla, Task};
 use codejury_core::Rule;
-use plotters::prelude::*;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -210,55 +210,19 @@ fn render_table(curves: &[Curve], s: &Value) -> String {
 }
 
 fn plot(path: &Path, curves: &[Curve], vanilla: f64, oracle: f64) -> Result<()> {
-    let root = SVGBackend::new(path, (800, 500)).into_drawing_area();
-    let draw = || -> Result<(), Box<dyn std::error::Error>> {
-        root.fill(&WHITE)?;
-        let xmax = curves
+    let chart = Chart {
+        title: "accuracy vs test budget",
+        xlabel: "test generations per problem (used)",
+        curves: curves
             .iter()
-            .flat_map(|c| c.points.iter().map(|p| p.1))
-            .fold(2.0, f64::max);
-        let mut chart = ChartBuilder::on(&root)
-            .caption("accuracy vs test budget", ("sans-serif", 22))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(50)
-            .build_cartesian_2d((1f64..xmax).log_scale(), 0f64..100f64)?;
-        chart
-            .configure_mesh()
-            .x_desc("test generations per problem (used)")
-            .y_desc("accuracy (%)")
-            .draw()?;
-        let colors = [&BLUE, &RED, &MAGENTA, &GREEN];
-        for (i, c) in curves.iter().enumerate() {
-            let color = colors[i % colors.len()];
-            let series: Vec<(f64, f64)> = c
-                .points
-                .iter()
-                .map(|p| (p.1.max(1.0), 100.0 * p.2))
-                .collect();
-            chart
-                .draw_series(LineSeries::new(series, color.stroke_width(2)))?
-                .label(c.strategy.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-                });
-        }
-        for (name, value) in [("oracle", oracle), ("vanilla", vanilla)] {
-            chart
-                .draw_series(LineSeries::new(
-                    vec![(1.0, 100.0 * value), (xmax, 100.0 * value)],
-                    BLACK.mix(0.4),
-                ))?
-                .label(name)
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.mix(0.4)));
-        }
-        chart
-            .configure_series_labels()
-            .border_style(BLACK)
-            .background_style(WHITE.mix(0.8))
-            .draw()?;
-        root.present()?;
-        Ok(())
+            .map(|c| {
+                (
+                    c.strategy.as_str().to_string(),
+                    c.points.iter().map(|p| (p.1, p.2)).collect(),
+                )
+            })
+            .collect(),
+        lines: vec![("oracle", oracle), ("vanilla", vanilla)],
     };
-    draw().map_err(|e| anyhow::anyhow!("cannot draw {}: {e}", path.display()))
+    crate::plot::draw(path, &chart)
 }

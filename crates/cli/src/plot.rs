@@ -1,0 +1,68 @@
+//! Line charts of accuracy (in %) against a log-scaled count, as SVG.
+
+use anyhow::Result;
+use plotters::prelude::*;
+use std::path::Path;
+
+/// One chart: named curves plus named horizontal reference lines (vanilla,
+/// oracle), both as fractions in [0, 1].
+pub struct Chart<'a> {
+    /// The caption.
+    pub title: &'a str,
+    /// The x-axis label.
+    pub xlabel: &'a str,
+    /// Curves: name and (x, accuracy) points.
+    pub curves: Vec<(String, Vec<(f64, f64)>)>,
+    /// Horizontal lines: name and accuracy.
+    pub lines: Vec<(&'a str, f64)>,
+}
+
+/// Draws `chart` into an SVG file at `path`.
+pub fn draw(path: &Path, chart: &Chart<'_>) -> Result<()> {
+    let root = SVGBackend::new(path, (800, 500)).into_drawing_area();
+    let render = || -> Result<(), Box<dyn std::error::Error>> {
+        root.fill(&WHITE)?;
+        let xmax = chart
+            .curves
+            .iter()
+            .flat_map(|(_, pts)| pts.iter().map(|p| p.0))
+            .fold(2.0, f64::max);
+        let mut c = ChartBuilder::on(&root)
+            .caption(chart.title, ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(50)
+            .build_cartesian_2d((1f64..xmax).log_scale(), 0f64..100f64)?;
+        c.configure_mesh()
+            .x_desc(chart.xlabel)
+            .y_desc("accuracy (%)")
+            .draw()?;
+        let colors = [&RED, &BLUE, &CYAN, &MAGENTA, &GREEN, &BLACK];
+        for (i, (name, pts)) in chart.curves.iter().enumerate() {
+            let color = colors[i % colors.len()];
+            let series: Vec<(f64, f64)> =
+                pts.iter().map(|&(x, y)| (x.max(1.0), 100.0 * y)).collect();
+            c.draw_series(LineSeries::new(series, color.stroke_width(2)))?
+                .label(name.as_str())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+                });
+        }
+        for &(name, value) in &chart.lines {
+            let style = BLACK.mix(0.4);
+            c.draw_series(LineSeries::new(
+                vec![(1.0, 100.0 * value), (xmax, 100.0 * value)],
+                style,
+            ))?
+            .label(name)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
+        }
+        c.configure_series_labels()
+            .border_style(BLACK)
+            .background_style(WHITE.mix(0.8))
+            .draw()?;
+        root.present()?;
+        Ok(())
+    };
+    render().map_err(|e| anyhow::anyhow!("cannot draw {}: {e}", path.display()))
+}
