@@ -17,4 +17,4 @@ pub mod samples;
 pub use error::BenchError;
 pub use label::{label, label_job, Label, LabelRequest};
 pub use load::{BenchProblem, Benchmark, Dataset, GroundTruth};
-pub use samples::{read_samples, Sample};
+pub use samples::{read_samples, sample_from_record, Sample};

@@ -23,23 +23,31 @@ pub struct Sample {
 pub fn read_samples(path: &Path) -> Result<Vec<Sample>, BenchError> {
     let mut out = Vec::new();
     jsonl::for_each(path, |r| {
-        let solution = r.opt_str("solution")?;
-        let completion = r.opt_str("completion")?;
-        if solution.is_none() && completion.is_none() {
-            return Err(r.error("needs a field `solution` (a whole program) or `completion` (a body for the prompt)"));
-        }
-        let source = match r.opt_str("source")? {
-            Some(s) => Some(s),
-            None => r.opt_str("model")?,
-        };
-        out.push(Sample {
-            line: r.line,
-            task_id: r.id("task_id")?,
-            solution,
-            completion,
-            source,
-        });
+        out.push(sample_from_record(&r)?);
         Ok(())
     })?;
     Ok(out)
+}
+
+/// One sample from a parsed line (for readers that accept other line
+/// shapes in the same file).
+pub fn sample_from_record(r: &jsonl::Record<'_>) -> Result<Sample, BenchError> {
+    let solution = r.opt_str("solution")?;
+    let completion = r.opt_str("completion")?;
+    if solution.is_none() && completion.is_none() {
+        return Err(r.error(
+            "needs a field `solution` (a whole program) or `completion` (a body for the prompt)",
+        ));
+    }
+    let source = match r.opt_str("source")? {
+        Some(s) => Some(s),
+        None => r.opt_str("model")?,
+    };
+    Ok(Sample {
+        line: r.line,
+        task_id: r.id("task_id")?,
+        solution,
+        completion,
+        source,
+    })
 }

@@ -4,7 +4,7 @@
 
 use anyhow::{Context, Result};
 use codejury_bench::jsonl;
-use codejury_bench::{read_samples, Dataset};
+use codejury_bench::{sample_from_record, Dataset};
 use codejury_core::extract::{
     coderm_unittest, codet_asserts, codet_pieces, cut_at_stop, Discards, Reject,
 };
@@ -56,59 +56,39 @@ fn intern<T: Eq + std::hash::Hash + Clone>(
 /// lines (`samples`: raw completions, cut at CodeT's stop sequences and
 /// appended to the benchmark's prompt).
 pub fn read_candidates(path: &Path, data: &Dataset, pool: &mut Pool) -> Result<()> {
-    let mut is_pool = false;
+    let mut index: HashMap<usize, HashMap<String, usize>> = HashMap::new();
     jsonl::for_each(path, |r| {
-        is_pool = r.obj.contains_key("samples");
+        let task_id = r.id("task_id")?;
+        let task = data
+            .position(&task_id)
+            .ok_or_else(|| r.error(format!("task_id {task_id:?} is not in the benchmark")))?;
+        let problem = &data.problems[task].problem;
+        let programs: Vec<String> = if r.obj.contains_key("samples") {
+            let samples = r.value("samples")?.as_array().cloned().unwrap_or_default();
+            samples
+                .iter()
+                .enumerate()
+                .map(|(k, s)| {
+                    s.as_str()
+                        .map(|s| format!("{}{}", problem.prompt, cut_at_stop(s)))
+                        .ok_or_else(|| {
+                            r.error(format!("field `samples`: item {k} is not a string"))
+                        })
+                })
+                .collect::<Result<_, _>>()?
+        } else {
+            let s = sample_from_record(&r)?;
+            vec![problem
+                .program(s.solution.as_deref(), s.completion.as_deref())
+                .unwrap_or_default()]
+        };
+        let tp = pool.tasks.entry(task).or_default();
+        for program in programs {
+            let idx = intern(&mut tp.programs, index.entry(task).or_default(), program);
+            tp.rows.push(idx);
+        }
         Ok(())
     })?;
-    let mut index: HashMap<usize, HashMap<String, usize>> = HashMap::new();
-    let mut add = |task: usize, program: String, pool: &mut Pool| {
-        let tp = pool.tasks.entry(task).or_default();
-        let idx = intern(&mut tp.programs, index.entry(task).or_default(), program);
-        tp.rows.push(idx);
-    };
-    if is_pool {
-        let mut err = None;
-        jsonl::for_each(path, |r| {
-            let task_id = r.id("task_id")?;
-            let Some(task) = data.position(&task_id) else {
-                err = Some(format!(
-                    "{}:{}: task_id {task_id:?} is not in the benchmark",
-                    path.display(),
-                    r.line
-                ));
-                return Ok(());
-            };
-            let samples = r.value("samples")?.as_array().cloned().unwrap_or_default();
-            for (k, s) in samples.iter().enumerate() {
-                let s = s
-                    .as_str()
-                    .ok_or_else(|| r.error(format!("field `samples`: item {k} is not a string")))?;
-                let program = format!("{}{}", data.problems[task].problem.prompt, cut_at_stop(s));
-                add(task, program, pool);
-            }
-            Ok(())
-        })?;
-        if let Some(e) = err {
-            anyhow::bail!(e);
-        }
-    } else {
-        for s in read_samples(path)? {
-            let task = data.position(&s.task_id).with_context(|| {
-                format!(
-                    "{}:{}: task_id {:?} is not in the benchmark",
-                    path.display(),
-                    s.line,
-                    s.task_id
-                )
-            })?;
-            let program = data.problems[task]
-                .problem
-                .program(s.solution.as_deref(), s.completion.as_deref())
-                .unwrap_or_default();
-            add(task, program, pool);
-        }
-    }
     Ok(())
 }
 
