@@ -325,17 +325,7 @@ pub fn pruned_coderm(m: &PassMatrix) -> (Vec<usize>, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn task(rows: &[&str], labels: &[bool]) -> Task {
-        Task {
-            matrix: PassMatrix::distinct(
-                rows.iter()
-                    .map(|r| r.chars().map(|c| c == '1').collect())
-                    .collect(),
-            ),
-            labels: labels.to_vec(),
-        }
-    }
+    use crate::test_support::task;
 
     #[test]
     fn uniform_spreads_and_respects_caps() {

@@ -18,3 +18,28 @@ pub use problem::Problem;
 pub use select::{PassMatrix, Rule};
 pub use testcase::{TestCase, TestFormat};
 pub use verdict::Verdict;
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! Builders for the unit tests' small matrices.
+
+    use crate::metrics::Task;
+    use crate::select::PassMatrix;
+
+    /// A matrix from rows written as strings of `0`/`1`.
+    pub fn matrix(rows: &[&str]) -> PassMatrix {
+        PassMatrix::distinct(
+            rows.iter()
+                .map(|r| r.chars().map(|c| c == '1').collect())
+                .collect(),
+        )
+    }
+
+    /// A task from such rows and the rows' labels.
+    pub fn task(rows: &[&str], labels: &[bool]) -> Task {
+        Task {
+            matrix: matrix(rows),
+            labels: labels.to_vec(),
+        }
+    }
+}

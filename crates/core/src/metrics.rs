@@ -224,17 +224,7 @@ pub fn vote_quality(rule: Rule, tasks: &[Task]) -> Confusion {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn task(rows: &[&str], labels: &[bool]) -> Task {
-        Task {
-            matrix: PassMatrix::distinct(
-                rows.iter()
-                    .map(|r| r.chars().map(|c| c == '1').collect())
-                    .collect(),
-            ),
-            labels: labels.to_vec(),
-        }
-    }
+    use crate::test_support::task;
 
     #[test]
     fn vanilla_oracle_and_accuracy() {

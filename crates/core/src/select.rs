@@ -260,14 +260,7 @@ fn codet(m: &PassMatrix, score: impl Fn(f64, f64) -> f64) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn m(rows: &[&str]) -> PassMatrix {
-        PassMatrix::distinct(
-            rows.iter()
-                .map(|r| r.chars().map(|c| c == '1').collect())
-                .collect(),
-        )
-    }
+    use crate::test_support::matrix as m;
 
     #[test]
     fn coderm_breaks_ties_by_consistency() {
