@@ -1,5 +1,6 @@
-//! The run store: every verdict and ground-truth label codejury computes,
-//! keyed by a content hash of what produced it, in SQLite (WAL).
+//! The run store: every model sample, verdict and ground-truth label
+//! codejury computes, keyed by a content hash of what produced it, in
+//! SQLite (WAL).
 //!
 //! A key covers everything that can change a result — the program, the
 //! test (format, source, data), the prelude, the entry point, the limits and
@@ -10,8 +11,10 @@
 //! process loses nothing the kernel already has).
 
 mod cached;
+mod generations;
 
 pub use cached::CachedRunner;
+pub use generations::{StoredGeneration, Usage};
 
 use codejury_core::Verdict;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -110,6 +113,7 @@ impl Store {
              ) WITHOUT ROWID;",
         )
         .map_err(err)?;
+        conn.execute_batch(generations::SCHEMA).map_err(err)?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),
