@@ -1,6 +1,7 @@
 //! `codejury`: pick the right program out of many LLM samples by letting
 //! LLM-written unit tests vote.
 
+mod backend;
 mod cmd;
 mod common;
 mod plot;
@@ -34,6 +35,8 @@ enum Command {
     Exec(cmd::exec::Args),
     /// The candidate a rule picks per task, from `exec` verdicts.
     Select(cmd::select::Args),
+    /// The whole pipeline: sample candidates and tests from models, execute, vote, report.
+    Run(cmd::run::Args),
     /// Execute a pool through the store, select with every rule, and report.
     Eval(cmd::eval::Args),
     /// Accuracy against the test budget per allocation strategy, on a pool.
@@ -61,6 +64,7 @@ fn main() -> ExitCode {
         Command::VerifyBench(a) => cmd::verify_bench::run(a, &out),
         Command::Label(a) => cmd::label::run(a, &out),
         Command::Exec(a) => cmd::exec::run(a, &out),
+        Command::Run(a) => cmd::run::run(a, &out),
         Command::Eval(a) => cmd::eval::run(a, &out),
         Command::Select(a) => cmd::select::run(a, &out),
         Command::Scale(a) => cmd::scale::run(a, &out),

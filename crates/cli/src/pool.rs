@@ -41,7 +41,7 @@ pub struct Pool {
     pub duplicate_tests: usize,
 }
 
-fn intern<T: Eq + std::hash::Hash + Clone>(
+pub(crate) fn intern<T: Eq + std::hash::Hash + Clone>(
     items: &mut Vec<T>,
     index: &mut HashMap<T, usize>,
     x: T,
@@ -214,7 +214,7 @@ pub fn read_tests(
     Ok(())
 }
 
-fn check_well_formed(python: &Path, snippets: &[String]) -> Result<Vec<bool>> {
+pub(crate) fn check_well_formed(python: &Path, snippets: &[String]) -> Result<Vec<bool>> {
     let mut child = Command::new(python)
         .args(["-S", "-c", WELL_FORMED])
         .stdin(Stdio::piped())

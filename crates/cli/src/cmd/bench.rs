@@ -32,6 +32,9 @@ pub enum BenchCommand {
     /// Pairs per second of the engine's modes against a process per pair
     /// and against no isolation at all.
     Exec(ExecArgs),
+    /// Tokens per second of the embedded model against llama.cpp's own on
+    /// the same GGUF file and prompt.
+    Generate(crate::cmd::bench_generate::GenerateArgs),
 }
 
 /// Flags of `bench exec`.
@@ -58,6 +61,7 @@ pub struct ExecArgs {
 pub fn run(cmd: BenchCommand, out: &Output) -> Result<ExitCode> {
     match cmd {
         BenchCommand::Exec(a) => exec(a, out),
+        BenchCommand::Generate(a) => crate::cmd::bench_generate::generate(a, out),
     }
 }
 

