@@ -104,7 +104,13 @@ fn scale_draws_a_curve_per_strategy() {
         .output()
         .unwrap();
     let s = json_of(out);
-    for strategy in ["uniform", "greedy-oracle", "greedy-agreement", "online"] {
+    for strategy in [
+        "uniform",
+        "greedy-oracle",
+        "greedy-agreement",
+        "greedy-probe",
+        "online",
+    ] {
         let points = s["strategies"][strategy]
             .as_array()
             .unwrap_or_else(|| panic!("{strategy} missing: {s}"));
@@ -132,4 +138,8 @@ fn scale_draws_a_curve_per_strategy() {
             <= s["pruning"]["executions_full"].as_u64().unwrap()
     );
     assert!(dir.path().join("scale/scale.svg").exists());
+    // The probe read SmolLM2's hidden states of all 164 prompts and was
+    // scored on problems it never saw.
+    let rho = s["probe_spearman_held_out"].as_f64().unwrap();
+    assert!((-1.0..=1.0).contains(&rho), "{rho}");
 }

@@ -12,16 +12,23 @@
 //! * [`Strategy::GreedyAgreement`]: the same greedy with λ predicted without
 //!   ground truth, as the fraction of candidates passing the problem's first
 //!   test (which is bought from the budget). Works with any backend.
-//! * [`Strategy::Online`]: tests are bought in rounds, and each round goes to
-//!   the problems whose vote is least settled. *Settledness* is judged from
-//!   first principles: another test matters only if it can change the
-//!   selection, and it can do so only by splitting the candidates still in
-//!   contention — those whose pass count is within one of the top. The
-//!   chance that the next test splits them is estimated from how often the
-//!   tests seen so far did, with a uniform Beta(1, 1) prior:
-//!   `(splits + 1) / (b + 2)`. A problem whose contention set is one
-//!   identical-signature group after many tests is settled and stops; a
-//!   problem whose candidates keep disagreeing keeps receiving tests.
+//! * [`Strategy::GreedyProbe`]: the same greedy with λ from the paper's
+//!   probe, a two-layer MLP on a model's hidden state of the problem
+//!   ([`crate::probe`]); the caller supplies its held-out predictions.
+//! * [`Strategy::Online`]: tests are bought in rounds; each round gives one
+//!   test to every problem whose vote is not yet settled, least settled
+//!   first, and settled problems stop. *Settledness* is judged from first
+//!   principles: another test matters only if it can change the selection,
+//!   and it can do so only by splitting the candidates still in contention
+//!   — those whose pass count is within one of the top. The chance that the
+//!   next test splits them is estimated from how often the tests seen so
+//!   far did, with a uniform Beta(1, 1) prior: `(splits + 1) / (b + 2)`
+//!   (other rules: a bootstrap of the vote, smoothed the same way; see
+//!   [`instability`]). A problem settles when that chance is at most 5%,
+//!   which the prior allows only after 18 tests without a split: three
+//!   agreeing tests are no evidence about the fourth. Below that, online
+//!   spends exactly like uniform; above it, the tests settled problems no
+//!   longer take go to the ones still undecided.
 
 use crate::metrics::Task;
 use crate::select::{PassMatrix, Rule};
@@ -37,16 +44,19 @@ pub enum Strategy {
     GreedyOracle,
     /// Paper's greedy with the pass rate predicted from the first test.
     GreedyAgreement,
+    /// Paper's greedy with the pass rate predicted by the hidden-state probe.
+    GreedyProbe,
     /// Rounds to the least settled votes.
     Online,
 }
 
 impl Strategy {
     /// Every strategy.
-    pub const ALL: [Strategy; 4] = [
+    pub const ALL: [Strategy; 5] = [
         Strategy::Uniform,
         Strategy::GreedyOracle,
         Strategy::GreedyAgreement,
+        Strategy::GreedyProbe,
         Strategy::Online,
     ];
 
@@ -56,13 +66,22 @@ impl Strategy {
             Strategy::Uniform => "uniform",
             Strategy::GreedyOracle => "greedy-oracle",
             Strategy::GreedyAgreement => "greedy-agreement",
+            Strategy::GreedyProbe => "greedy-probe",
             Strategy::Online => "online",
         }
     }
 
     /// Tests per problem for a total `budget`; `tasks[i].matrix` columns
-    /// are in generation order (the order tests would be bought).
-    pub fn allocate(self, tasks: &[Task], budget: usize, rule: Rule) -> Vec<usize> {
+    /// are in generation order (the order tests would be bought). `probe`
+    /// holds the probe's predicted pass rate per problem; without it,
+    /// `GreedyProbe` spreads the budget uniformly.
+    pub fn allocate(
+        self,
+        tasks: &[Task],
+        budget: usize,
+        rule: Rule,
+        probe: Option<&[f64]>,
+    ) -> Vec<usize> {
         let caps: Vec<usize> = tasks.iter().map(|t| t.matrix.cols()).collect();
         match self {
             Strategy::Uniform => uniform(&caps, budget),
@@ -80,6 +99,10 @@ impl Strategy {
                 let lambda: Vec<f64> = tasks.iter().map(predicted_pass_rate).collect();
                 greedy(&caps, &lambda, start, budget - spent)
             }
+            Strategy::GreedyProbe => match probe {
+                Some(lambda) => greedy(&caps, lambda, vec![0; caps.len()], budget),
+                None => uniform(&caps, budget),
+            },
             Strategy::Online => online(tasks, &caps, budget, rule),
         }
     }
@@ -161,10 +184,13 @@ pub fn unsettledness(m: &PassMatrix) -> f64 {
 }
 
 /// The chance that more tests change `rule`'s selection on `m`: for the
-/// CodeRM vote, the split estimate above; for any other rule, how often the
-/// selection changes when the tests seen so far are resampled with
-/// replacement (a bootstrap of the vote), with the same Beta(1, 1) prior;
-/// a vote on fewer than three tests is unsettled by definition.
+/// CodeRM vote, the split estimate above; for any other rule, the fraction
+/// `c` of bootstrap resamples of the tests seen so far on which the
+/// selection differs, treated as the rate observed over the `b` tests seen
+/// and smoothed by the same Beta(1, 1) prior: `(b·c + 1)/(b + 2)`. The
+/// prior matters: a bootstrap of three agreeing tests never changes its
+/// vote, yet three tests are no evidence that the fourth will agree, so a
+/// vote cannot look settled before it has seen enough tests to say so.
 pub fn instability(m: &PassMatrix, rule: Rule) -> f64 {
     if rule == Rule::Coderm {
         return unsettledness(m);
@@ -197,7 +223,8 @@ pub fn instability(m: &PassMatrix, rule: Rule) -> f64 {
             rule.select(&m.select(&rows, &cols)) != current
         })
         .count();
-    (changed as f64 + 1.0) / (RESAMPLES as f64 + 2.0)
+    let c = changed as f64 / RESAMPLES as f64;
+    (b as f64 * c + 1.0) / (b as f64 + 2.0)
 }
 
 fn online(tasks: &[Task], caps: &[usize], budget: usize, rule: Rule) -> Vec<usize> {
@@ -253,9 +280,14 @@ pub fn online_snapshots(
             continue;
         }
         open.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
-        // A round buys a test for the most unsettled half of the open
-        // problems (at least one), so the order can change between rounds.
-        let round = open.len().div_ceil(2).min(budget - spent);
+        // A round buys one test for every open problem, least settled
+        // first (when the budget ends mid-round, they are the ones served).
+        // Feeding the unsettled *more* than the others was measured and
+        // lost: an unsettled vote is often a problem no candidate solves,
+        // where tests cannot help, while a vote starved at a few tests
+        // loses accuracy it would have kept. What online saves is what
+        // settled problems no longer take.
+        let round = open.len().min(budget - spent);
         for &(i, _) in open.iter().take(round) {
             b[i] += 1;
             spent += 1;
@@ -331,7 +363,7 @@ mod tests {
     fn uniform_spreads_and_respects_caps() {
         let tasks = vec![task(&["1"], &[true]), task(&["111", "000"], &[true, false])];
         assert_eq!(
-            Strategy::Uniform.allocate(&tasks, 3, Rule::Coderm),
+            Strategy::Uniform.allocate(&tasks, 3, Rule::Coderm, None),
             vec![1, 2]
         );
     }
@@ -346,25 +378,55 @@ mod tests {
             task(&["000", "000"], &[false, false]),
         ];
         assert_eq!(
-            Strategy::GreedyOracle.allocate(&tasks, 2, Rule::Coderm),
+            Strategy::GreedyOracle.allocate(&tasks, 2, Rule::Coderm, None),
             vec![1, 1, 0]
         );
         assert_eq!(
-            Strategy::GreedyOracle.allocate(&tasks, 4, Rule::Coderm),
+            Strategy::GreedyOracle.allocate(&tasks, 4, Rule::Coderm, None),
             vec![1, 3, 0]
         );
     }
 
     #[test]
+    fn the_probe_greedy_follows_the_predicted_pass_rates() {
+        // Same problems as above, but the probe believes problem 2 is the
+        // half-solvable one: the budget follows the prediction.
+        let tasks = vec![
+            task(&["111", "111"], &[true, true]),
+            task(&["101", "011"], &[true, false]),
+            task(&["000", "000"], &[false, false]),
+        ];
+        let lambda = [1.0, 0.0, 0.5];
+        assert_eq!(
+            Strategy::GreedyProbe.allocate(&tasks, 4, Rule::Coderm, Some(&lambda)),
+            vec![1, 0, 3]
+        );
+        assert_eq!(
+            Strategy::GreedyProbe.allocate(&tasks, 3, Rule::Coderm, None),
+            vec![1, 1, 1]
+        );
+    }
+
+    #[test]
     fn online_stops_settled_problems_and_feeds_the_undecided() {
-        // Problem 0: two candidates that agree on every test: settled early.
-        // Problem 1: candidates that keep splitting.
-        let agree = ["1111111111", "1111111111"];
-        let split = ["1010101010", "0101010101"];
+        // Problem 0: two candidates that agree on every test: settled after
+        // 18 tests. Problem 1: candidates that keep splitting: never settled.
+        let agree = ["1".repeat(30), "1".repeat(30)];
+        let split = ["10".repeat(15), "01".repeat(15)];
+        let agree: Vec<&str> = agree.iter().map(String::as_str).collect();
+        let split: Vec<&str> = split.iter().map(String::as_str).collect();
         let tasks = vec![task(&agree, &[true, true]), task(&split, &[true, false])];
-        let b = Strategy::Online.allocate(&tasks, 14, Rule::Coderm);
-        assert!(b[1] > b[0], "{b:?}");
-        assert_eq!(b[1], 10, "{b:?}");
+        // Below the settling point, online spends like uniform.
+        assert_eq!(
+            Strategy::Online.allocate(&tasks, 20, Rule::Coderm, None),
+            vec![10, 10]
+        );
+        // Then the settled problem stops and the budget goes on to the other;
+        // what neither can use is not spent.
+        assert_eq!(
+            Strategy::Online.allocate(&tasks, 60, Rule::Coderm, None),
+            vec![18, 30]
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 pub mod allocate;
 pub mod extract;
 pub mod metrics;
+pub mod probe;
 pub mod problem;
 pub mod select;
 pub mod testcase;

@@ -36,6 +36,59 @@ pub struct Args {
     /// The selection rule the budget is spent for.
     #[arg(long, default_value = "coderm", value_parser = parse_rule)]
     rule: Rule,
+    /// The model whose hidden states feed the difficulty probe of
+    /// `greedy-probe`: `embedded`, `embedded:FILE.gguf`, or `none`.
+    #[arg(long, default_value = "embedded")]
+    probe_model: String,
+    /// Folds of the probe's cross-fitting (each problem is predicted by a
+    /// probe that never saw it).
+    #[arg(long, default_value_t = 5)]
+    probe_folds: usize,
+    /// CPU threads for the probe model.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+}
+
+/// The probe's held-out predicted pass rate per problem, from the hidden
+/// state of each problem's prompt.
+fn probe_predictions(args: &Args, prompts: &[String], truth: &[f64]) -> Result<Option<Vec<f64>>> {
+    let spec: crate::backend::Spec = match args.probe_model.as_str() {
+        "none" => return Ok(None),
+        s => s
+            .parse()
+            .map_err(|e| anyhow::anyhow!("--probe-model {e}"))?,
+    };
+    let crate::backend::Spec::Embedded(path) = spec else {
+        anyhow::bail!("--probe-model needs an embedded model (hidden states are read in-process)");
+    };
+    let path = match path {
+        Some(p) => p,
+        None => codejury_bench::fetch::locate(&codejury_bench::fetch::SMOLLM2)?,
+    };
+    let g = codejury_embedded::EmbeddedGenerator::load(codejury_embedded::EmbeddedConfig {
+        identity: path.display().to_string(),
+        model: path,
+        threads: args.threads,
+    })?;
+    let bar = crate::common::progress(prompts.len() as u64, "hidden");
+    let x = prompts
+        .iter()
+        .map(|p| {
+            bar.inc(1);
+            g.hidden_state(&codejury_llm::Prompt::Text(p.clone()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    bar.finish_and_clear();
+    let cfg = codejury_core::probe::ProbeConfig {
+        seed: args.seed,
+        ..Default::default()
+    };
+    Ok(Some(codejury_core::probe::cross_fit(
+        &x,
+        truth,
+        args.probe_folds,
+        cfg,
+    )))
 }
 
 fn parse_rule(s: &str) -> Result<Rule, String> {
@@ -50,13 +103,24 @@ struct Curve {
 
 /// Runs the command.
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
-    let PoolRun { tasks, .. } = run_pool(&args.pool)?;
+    let PoolRun { tasks, prompts, .. } = run_pool(&args.pool)?;
+    let truth: Vec<f64> = tasks
+        .iter()
+        .map(|t| t.labels.iter().filter(|&&l| l).count() as f64 / t.labels.len().max(1) as f64)
+        .collect();
+    let probe = probe_predictions(&args, &prompts, &truth)?;
+    let probe_rho = probe.as_deref().map(|p| spearman(p, &truth));
     let p = tasks.len().max(1);
     let max_m = tasks.iter().map(|t| t.matrix.cols()).max().unwrap_or(0);
+    // Powers of two and the points halfway between (1, 2, 3, 4, 6, 8, 12,
+    // ...), so the budget a strategy needs is read at a useful resolution.
     let mut budgets = Vec::new();
     let mut k = 1;
     while k < max_m {
         budgets.push(k);
+        if k >= 2 && k + k / 2 < max_m {
+            budgets.push(k + k / 2);
+        }
         k *= 2;
     }
     budgets.push(max_m.max(1));
@@ -81,6 +145,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let totals: Vec<usize> = budgets.iter().map(|&avg| avg * p).collect();
     let curves: Vec<Curve> = Strategy::ALL
         .iter()
+        .filter(|&&s| s != Strategy::GreedyProbe || probe.is_some())
         .map(|&strategy| {
             let mut sums = vec![(0.0, 0.0); budgets.len()];
             for ts in &shuffles {
@@ -90,7 +155,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
                 } else {
                     totals
                         .iter()
-                        .map(|&total| strategy.allocate(ts, total, args.rule))
+                        .map(|&total| strategy.allocate(ts, total, args.rule, probe.as_deref()))
                         .collect()
                 };
                 for (k, b) in allocations.iter().enumerate() {
@@ -115,12 +180,6 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         .iter()
         .map(|ts| {
             let pred: Vec<f64> = ts.iter().map(predicted_pass_rate).collect();
-            let truth: Vec<f64> = ts
-                .iter()
-                .map(|t| {
-                    t.labels.iter().filter(|&&l| l).count() as f64 / t.labels.len().max(1) as f64
-                })
-                .collect();
             spearman(&pred, &truth)
         })
         .sum::<f64>()
@@ -153,6 +212,8 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         "uniform_full_budget_accuracy": uniform_full,
         "online_tests_to_match_uniform_full": matched,
         "predictor_spearman": rho,
+        "probe_spearman_held_out": probe_rho,
+        "probe_model": args.probe_model,
         "pruning": {"executions_full": full, "executions_pruned": pruned, "saved": full - pruned},
     });
     std::fs::create_dir_all(&args.out)
@@ -198,11 +259,13 @@ fn render_table(curves: &[Curve], s: &Value) -> String {
     }
     let _ = writeln!(
         t,
-        "\nvanilla {:.2}%, oracle {:.2}%; online matches uniform's full-budget accuracy with {} tests per problem on average; first-test pass-rate predictor: Spearman {:.3} with the true pass rate; pruning runs {} of {} executions at the full budget.",
+        "\nvanilla {:.2}%, oracle {:.2}%; online matches uniform's full-budget accuracy with {} tests per problem on average; first-test pass-rate predictor: Spearman {:.3} with the true pass rate; hidden-state probe ({}): held-out Spearman {}; pruning runs {} of {} executions at the full budget.",
         100.0 * s["vanilla"].as_f64().unwrap_or(0.0),
         100.0 * s["oracle"].as_f64().unwrap_or(0.0),
         s["online_tests_to_match_uniform_full"].as_f64().map_or("no".to_string(), |x| format!("{x:.1}")),
         s["predictor_spearman"].as_f64().unwrap_or(0.0),
+        s["probe_model"].as_str().unwrap_or("none"),
+        s["probe_spearman_held_out"].as_f64().map_or("n/a".to_string(), |x| format!("{x:.3}")),
         s["pruning"]["executions_pruned"],
         s["pruning"]["executions_full"],
     );
