@@ -10,7 +10,12 @@
 # are compared with those the way EvalPlus 0.3.1 compares them (exact ==,
 # else type/length checks and an allclose with rtol 1e-7 and the task's
 # atol, forced to 1e-6 for float outputs; the special oracles of MBPP+ and
-# HumanEval/32), each input under max(1 s, 4 x the canonical time).  One
+# HumanEval/32), each input under max(1 s, 4 x the canonical time).  The
+# limits are on the process's CPU time (ITIMER_PROF), not the wall clock:
+# on a loaded machine the wall clock of a correct candidate can run past four
+# times what its reference took a moment earlier, and a correct program must
+# not be labelled wrong for that; a candidate that sleeps instead of
+# computing is still stopped by the sandbox's wall-clock limit.  One
 # deliberate difference: EvalPlus 0.3.1 never records a pass for
 # HumanEval/32 (find_zero) because of a misplaced `continue`; we apply its
 # intended oracle, as later EvalPlus does.
@@ -173,13 +178,13 @@ def _reference():
     outputs, times = [], []
     for i, inp in enumerate(_inputs):
         args = _copy.deepcopy(inp)
-        start = _time.time()
+        start = _time.process_time()
         try:
             out = ref(*args)
         except Exception as exc:
             raise ReferenceFailed("the canonical solution fails on input %d: %s: %s"
                                   % (i, type(exc).__name__, exc))
-        times.append(_time.time() - start)
+        times.append(_time.process_time() - start)
         if _spec["entry_point"] in _NOT_NONE and _dataset == "mbpp":
             out = out is not None
         outputs.append(out)
@@ -191,20 +196,23 @@ def _check():
     limits = [max(_spec["min_time_limit"], _spec["time_limit_factor"] * t) for t in times]
     # EvalPlus's whole-run cap: the sum of the per-input limits, at most 60 s, + 1 s.
     budget = min(60.0, sum(limits)) + 1.0
-    began = _time.time()
+    began = _time.process_time()
     atol = _spec["atol"]
     entry = _spec["entry_point"]
-    _signal.signal(_signal.SIGALRM, _alarm)
+    _signal.signal(_signal.SIGPROF, _alarm)
     for i, inp in enumerate(_inputs):
-        if _time.time() - began > budget:
-            raise TimeoutError("all inputs took longer than %.1fs" % budget)
-        _signal.setitimer(_signal.ITIMER_REAL, limits[i])
+        if _time.process_time() - began > budget:
+            raise TimeoutError("all inputs took longer than %.1fs of CPU" % budget)
+        # The timer can fire after the call returns but before it is
+        # disarmed; the outer handler catches that too.
         try:
-            out = _fn(*inp)
+            _signal.setitimer(_signal.ITIMER_PROF, limits[i])
+            try:
+                out = _fn(*inp)
+            finally:
+                _signal.setitimer(_signal.ITIMER_PROF, 0)
         except _InputTimeout:
-            raise TimeoutError("input %d took longer than %.3fs" % (i, limits[i]))
-        finally:
-            _signal.setitimer(_signal.ITIMER_REAL, 0)
+            raise TimeoutError("input %d took longer than %.3fs of CPU" % (i, limits[i]))
         exp = expected[i]
         exact = out == exp
         if _dataset == "mbpp":

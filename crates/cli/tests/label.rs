@@ -136,6 +136,47 @@ fn evalplus_labels_run_and_a_wrong_program_fails() {
     );
 }
 
+/// The per-input limit of EvalPlus (max(1 s, 4 x the reference)) is on CPU
+/// time: a candidate that spins is stopped at its input, while one that only
+/// waits (as a correct program does on a loaded machine, when other
+/// processes hold the cores) is not mislabelled.
+#[test]
+fn evalplus_input_limits_are_on_cpu_time_not_the_wall_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let samples = dir.path().join("s.jsonl");
+    std::fs::write(
+        &samples,
+        concat!(
+            r#"{"task_id": "Mbpp/2", "solution": "import time\nslept = []\ndef similar_elements(a, b):\n    if not slept:\n        slept.append(time.sleep(1.2))\n    return tuple(set(a) & set(b))\n"}"#,
+            "\n",
+            r#"{"task_id": "Mbpp/2", "solution": "def similar_elements(a, b):\n    while True:\n        pass\n"}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let out_file = dir.path().join("labels.jsonl");
+    let out = codejury()
+        .args(["label", "--bench", "mbpp-plus", "--json", "--samples"])
+        .arg(&samples)
+        .arg("--out")
+        .arg(&out_file)
+        .output()
+        .unwrap();
+    json_of(out);
+    let rows: Vec<serde_json::Value> = std::fs::read_to_string(&out_file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows[0]["passed"], true, "{}", rows[0]);
+    assert_eq!(rows[1]["passed"], false);
+    let message = rows[1]["message"].as_str().unwrap();
+    assert!(
+        message.contains("input 0 took longer than 1.000s of CPU"),
+        "{message}"
+    );
+}
+
 #[test]
 fn an_unknown_task_is_an_error_naming_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
