@@ -27,6 +27,12 @@ pub struct TaskPool {
     pub tests: Vec<TestCase>,
     /// For each sampled test (column), its index in `tests`.
     pub cols: Vec<usize>,
+    /// Columns each test generation gave, in order (they sum to
+    /// `cols.len()`): a line of a tests file, or one sample of a CodeT pool
+    /// line. A generation that was discarded gave 0 and still counts, since
+    /// budgets are spent in generations (model calls' samples), whatever
+    /// they yield.
+    pub generations: Vec<usize>,
 }
 
 /// The whole pool, by task position in the dataset.
@@ -158,6 +164,7 @@ pub fn read_tests(
         let idx = index.entry(*task).or_default();
         if let Some(samples) = obj.get("samples").and_then(|v| v.as_array()) {
             for sample in samples {
+                let start = tp.cols.len();
                 let text = sample.as_str().unwrap_or("");
                 let well_formed = |p: &str| valid.get(p).copied().unwrap_or(false);
                 let kept = codet_asserts(text, &entry, &well_formed, &mut pool.discards);
@@ -174,6 +181,7 @@ pub fn read_tests(
                     }
                     tp.cols.push(k);
                 }
+                tp.generations.push(tp.cols.len() - start);
             }
             continue;
         }
@@ -186,6 +194,7 @@ pub fn read_tests(
                 Ok(code) => TestCase::new(TestFormat::Unittest, code),
                 Err(why) => {
                     pool.discards.add(why);
+                    tp.generations.push(0);
                     continue;
                 }
             }
@@ -207,9 +216,11 @@ pub fn read_tests(
         if tp.tests.len() == before {
             pool.duplicate_tests += 1;
             pool.discards.add(Reject::Duplicate);
+            tp.generations.push(0);
             continue;
         }
         tp.cols.push(k);
+        tp.generations.push(1);
     }
     Ok(())
 }

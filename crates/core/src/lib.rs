@@ -38,8 +38,10 @@ pub(crate) mod test_support {
 
     /// A task from such rows and the rows' labels.
     pub fn task(rows: &[&str], labels: &[bool]) -> Task {
+        let matrix = matrix(rows);
         Task {
-            matrix: matrix(rows),
+            generations: vec![1; matrix.cols()],
+            matrix,
             labels: labels.to_vec(),
         }
     }

@@ -15,6 +15,25 @@ pub struct Task {
     pub matrix: PassMatrix,
     /// `labels[i]`: row `i` is correct.
     pub labels: Vec<bool>,
+    /// Columns each test generation gave, in the order they were bought
+    /// (summing to `matrix.cols()`). Test budgets count generations, not
+    /// columns: one CodeT sample yields up to five asserts, and a
+    /// generation that yielded nothing usable still cost a model call.
+    pub generations: Vec<usize>,
+}
+
+impl Task {
+    /// Columns given by the first `k` generations.
+    pub fn columns_of(&self, k: usize) -> usize {
+        self.generations.iter().take(k).sum()
+    }
+
+    /// The matrix restricted to the tests of the first `k` generations.
+    pub fn first_generations(&self, k: usize) -> PassMatrix {
+        let rows: Vec<usize> = (0..self.matrix.rows()).collect();
+        let cols: Vec<usize> = (0..self.columns_of(k).min(self.matrix.cols())).collect();
+        self.matrix.select(&rows, &cols)
+    }
 }
 
 /// Mean over tasks of the fraction of correct candidates (a random pick).

@@ -184,6 +184,7 @@ pub fn execute_pool(
                 col_key: tp.cols.clone(),
             },
             labels: row_labels,
+            generations: tp.generations.clone(),
         });
         ids.push(data.problems[task].problem.task_id.clone());
         prompts.push(data.problems[task].problem.prompt.clone());

@@ -301,11 +301,13 @@ fn build_pool(
         }
         let mut seen = HashMap::new();
         for text in &tests.texts[i] {
+            let start = tp.cols.len();
             let cases: Vec<TestCase> = match style {
                 TestStyle::Coderm => match coderm_unittest(text, &problem.entry_point) {
                     Ok(code) => vec![TestCase::new(TestFormat::Unittest, code)],
                     Err(why) => {
                         pool.discards.add(why);
+                        tp.generations.push(0);
                         continue;
                     }
                 },
@@ -335,6 +337,7 @@ fn build_pool(
                 }
                 tp.cols.push(k);
             }
+            tp.generations.push(tp.cols.len() - start);
         }
     }
     Ok(pool)

@@ -111,7 +111,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let probe = probe_predictions(&args, &prompts, &truth)?;
     let probe_rho = probe.as_deref().map(|p| spearman(p, &truth));
     let p = tasks.len().max(1);
-    let max_m = tasks.iter().map(|t| t.matrix.cols()).max().unwrap_or(0);
+    let max_m = tasks.iter().map(|t| t.generations.len()).max().unwrap_or(0);
     // Powers of two and the points halfway between (1, 2, 3, 4, 6, 8, 12,
     // ...), so the budget a strategy needs is read at a useful resolution.
     let mut budgets = Vec::new();
@@ -124,6 +124,10 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         k *= 2;
     }
     budgets.push(max_m.max(1));
+    // A third of the pool: the budget the target is read at.
+    budgets.push(max_m.div_ceil(3).max(1));
+    budgets.sort_unstable();
+    budgets.dedup();
 
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     let shuffles: Vec<Vec<Task>> = (0..args.repeats.max(1))
@@ -131,12 +135,24 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
             tasks
                 .iter()
                 .map(|t| {
-                    let mut cols: Vec<usize> = (0..t.matrix.cols()).collect();
-                    cols.shuffle(&mut rng);
+                    // Generations are bought whole, in a shuffled order.
+                    let mut starts = Vec::with_capacity(t.generations.len());
+                    let mut at = 0;
+                    for &g in &t.generations {
+                        starts.push(at);
+                        at += g;
+                    }
+                    let mut order: Vec<usize> = (0..t.generations.len()).collect();
+                    order.shuffle(&mut rng);
+                    let cols: Vec<usize> = order
+                        .iter()
+                        .flat_map(|&g| starts[g]..starts[g] + t.generations[g])
+                        .collect();
                     let rows: Vec<usize> = (0..t.matrix.rows()).collect();
                     Task {
                         matrix: t.matrix.select(&rows, &cols),
                         labels: t.labels.clone(),
+                        generations: order.iter().map(|&g| t.generations[g]).collect(),
                     }
                 })
                 .collect()
@@ -150,8 +166,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
             let mut sums = vec![(0.0, 0.0); budgets.len()];
             for ts in &shuffles {
                 let allocations: Vec<Vec<usize>> = if strategy == Strategy::Online {
-                    let caps: Vec<usize> = ts.iter().map(|t| t.matrix.cols()).collect();
-                    online_snapshots(ts, &caps, &totals, args.rule)
+                    online_snapshots(ts, &totals, args.rule, args.seed)
                 } else {
                     totals
                         .iter()
@@ -193,13 +208,17 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let pruned: usize = tasks.iter().map(|t| pruned_coderm(&t.matrix).1).sum();
 
     let uniform_full = curves[0].points.last().map_or(0.0, |x| x.2);
-    let online = curves.iter().find(|c| c.strategy == Strategy::Online);
-    let matched = online.and_then(|c| {
-        c.points
-            .iter()
-            .find(|x| x.2 >= uniform_full - 1e-9)
-            .map(|x| x.1)
-    });
+    // The first budget at which a strategy reaches uniform's full-budget
+    // accuracy (tests actually used there).
+    let to_match = |s: Strategy| {
+        curves.iter().find(|c| c.strategy == s).and_then(|c| {
+            c.points
+                .iter()
+                .find(|x| x.2 >= uniform_full - 1e-9)
+                .map(|x| x.1)
+        })
+    };
+    let matched = to_match(Strategy::Online);
     let summary = json!({
         "tasks": tasks.len(),
         "max_tests": max_m,
@@ -211,6 +230,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         "strategies": curves.iter().map(|c| (c.strategy.as_str().to_string(), Value::Array(c.points.iter().map(|&(b, u, a)| json!({"budget": b, "tests_used": u, "accuracy": a})).collect()))).collect::<serde_json::Map<_, _>>(),
         "uniform_full_budget_accuracy": uniform_full,
         "online_tests_to_match_uniform_full": matched,
+        "uniform_tests_to_match_uniform_full": to_match(Strategy::Uniform),
         "predictor_spearman": rho,
         "probe_spearman_held_out": probe_rho,
         "probe_model": args.probe_model,
@@ -259,10 +279,12 @@ fn render_table(curves: &[Curve], s: &Value) -> String {
     }
     let _ = writeln!(
         t,
-        "\nvanilla {:.2}%, oracle {:.2}%; online matches uniform's full-budget accuracy with {} tests per problem on average; first-test pass-rate predictor: Spearman {:.3} with the true pass rate; hidden-state probe ({}): held-out Spearman {}; pruning runs {} of {} executions at the full budget.",
+        "\nvanilla {:.2}%, oracle {:.2}%; uniform's full-budget accuracy is reached by online with {} and by uniform with {} test generations per problem on average (the pool has {}); first-generation pass-rate predictor: Spearman {:.3} with the true pass rate; hidden-state probe ({}): held-out Spearman {}; pruning runs {} of {} executions at the full budget.",
         100.0 * s["vanilla"].as_f64().unwrap_or(0.0),
         100.0 * s["oracle"].as_f64().unwrap_or(0.0),
         s["online_tests_to_match_uniform_full"].as_f64().map_or("no".to_string(), |x| format!("{x:.1}")),
+        s["uniform_tests_to_match_uniform_full"].as_f64().map_or("no".to_string(), |x| format!("{x:.1}")),
+        s["max_tests"],
         s["predictor_spearman"].as_f64().unwrap_or(0.0),
         s["probe_model"].as_str().unwrap_or("none"),
         s["probe_spearman_held_out"].as_f64().map_or("n/a".to_string(), |x| format!("{x:.3}")),

@@ -15,23 +15,19 @@
 //! * [`Strategy::GreedyProbe`]: the same greedy with λ from the paper's
 //!   probe, a two-layer MLP on a model's hidden state of the problem
 //!   ([`crate::probe`]); the caller supplies its held-out predictions.
-//! * [`Strategy::Online`]: tests are bought in rounds; each round gives one
-//!   test to every problem whose vote is not yet settled, least settled
-//!   first, and settled problems stop. *Settledness* is judged from first
-//!   principles: another test matters only if it can change the selection,
-//!   and it can do so only by splitting the candidates still in contention
-//!   — those whose pass count is within one of the top. The chance that the
-//!   next test splits them is estimated from how often the tests seen so
-//!   far did, with a uniform Beta(1, 1) prior: `(splits + 1) / (b + 2)`
-//!   (other rules: a bootstrap of the vote, smoothed the same way; see
-//!   [`instability`]). A problem settles when that chance is at most 5%,
-//!   which the prior allows only after 18 tests without a split: three
-//!   agreeing tests are no evidence about the fourth. Below that, online
-//!   spends exactly like uniform; above it, the tests settled problems no
-//!   longer take go to the ones still undecided.
+//! * [`Strategy::Online`]: generations bought one at a time, each for the
+//!   problem whose vote is most likely to change before its generations run
+//!   out (estimated from its tests so far and the yield of its generations;
+//!   see [`online`]). Settled votes stop taking budget.
+//!
+//! Budgets count test generations ([`Task::generations`]): a generation
+//! can yield several tests (CodeT's asserts) or none.
+
+pub mod online;
 
 use crate::metrics::Task;
 use crate::select::{PassMatrix, Rule};
+pub use online::{change_probability, online_snapshots, Progress};
 use serde::Serialize;
 
 /// An allocation strategy.
@@ -82,7 +78,7 @@ impl Strategy {
         rule: Rule,
         probe: Option<&[f64]>,
     ) -> Vec<usize> {
-        let caps: Vec<usize> = tasks.iter().map(|t| t.matrix.cols()).collect();
+        let caps: Vec<usize> = tasks.iter().map(|t| t.generations.len()).collect();
         match self {
             Strategy::Uniform => uniform(&caps, budget),
             Strategy::GreedyOracle => {
@@ -103,7 +99,9 @@ impl Strategy {
                 Some(lambda) => greedy(&caps, lambda, vec![0; caps.len()], budget),
                 None => uniform(&caps, budget),
             },
-            Strategy::Online => online(tasks, &caps, budget, rule),
+            Strategy::Online => online_snapshots(tasks, &[budget], rule, 0)
+                .pop()
+                .unwrap_or_default(),
         }
     }
 }
@@ -116,12 +114,15 @@ fn pass_rate(labels: &[bool]) -> f64 {
     }
 }
 
-/// λ̂: the fraction of candidates passing the problem's first test.
+/// λ̂: the fraction of candidates passing every test of the problem's first
+/// generation; 0.5 (no information) when it gave no usable test.
 pub fn predicted_pass_rate(t: &Task) -> f64 {
-    if t.matrix.cols() == 0 || t.matrix.rows() == 0 {
-        return 0.0;
+    let k = t.columns_of(1).min(t.matrix.cols());
+    if k == 0 || t.matrix.rows() == 0 {
+        return 0.5;
     }
-    t.matrix.pass.iter().filter(|r| r[0]).count() as f64 / t.matrix.rows() as f64
+    let passing = t.matrix.pass.iter().filter(|r| r[..k].iter().all(|&p| p));
+    passing.count() as f64 / t.matrix.rows() as f64
 }
 
 fn uniform(caps: &[usize], budget: usize) -> Vec<usize> {
@@ -160,145 +161,8 @@ fn greedy(caps: &[usize], lambda: &[f64], mut b: Vec<usize>, budget: usize) -> V
     b
 }
 
-/// The chance that one more test changes the CodeRM selection of `m`
-/// (see the module docs).
-pub fn unsettledness(m: &PassMatrix) -> f64 {
-    let b = m.cols();
-    if m.rows() <= 1 {
-        return 0.0;
-    }
-    let counts: Vec<usize> = m
-        .pass
-        .iter()
-        .map(|r| r.iter().filter(|&&p| p).count())
-        .collect();
-    let top = counts.iter().copied().max().unwrap_or(0);
-    let contention: Vec<usize> = (0..m.rows()).filter(|&i| counts[i] + 1 >= top).collect();
-    let splits = (0..b)
-        .filter(|&j| {
-            let first = m.pass[contention[0]][j];
-            contention.iter().any(|&i| m.pass[i][j] != first)
-        })
-        .count();
-    (splits as f64 + 1.0) / (b as f64 + 2.0)
-}
-
-/// The chance that more tests change `rule`'s selection on `m`: for the
-/// CodeRM vote, the split estimate above; for any other rule, the fraction
-/// `c` of bootstrap resamples of the tests seen so far on which the
-/// selection differs, treated as the rate observed over the `b` tests seen
-/// and smoothed by the same Beta(1, 1) prior: `(b·c + 1)/(b + 2)`. The
-/// prior matters: a bootstrap of three agreeing tests never changes its
-/// vote, yet three tests are no evidence that the fourth will agree, so a
-/// vote cannot look settled before it has seen enough tests to say so.
-pub fn instability(m: &PassMatrix, rule: Rule) -> f64 {
-    if rule == Rule::Coderm {
-        return unsettledness(m);
-    }
-    const RESAMPLES: usize = 32;
-    // Fewer tests than this cannot show how stable a vote is.
-    const MIN_TESTS: usize = 3;
-    let b = m.cols();
-    if m.rows() <= 1 {
-        return 0.0;
-    }
-    if b < MIN_TESTS {
-        return 1.0;
-    }
-    let current = rule.select(m);
-    let rows: Vec<usize> = (0..m.rows()).collect();
-    // A fixed generator per (problem size, b): allocations are reproducible.
-    let mut state = 0x9e37_79b9_7f4a_7c15u64 ^ ((m.rows() as u64) << 32) ^ b as u64;
-    let mut next = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    let changed = (0..RESAMPLES)
-        .filter(|_| {
-            let cols: Vec<usize> = (0..b)
-                .map(|_| (next() % b.max(1) as u64) as usize)
-                .collect();
-            rule.select(&m.select(&rows, &cols)) != current
-        })
-        .count();
-    let c = changed as f64 / RESAMPLES as f64;
-    (b as f64 * c + 1.0) / (b as f64 + 2.0)
-}
-
-fn online(tasks: &[Task], caps: &[usize], budget: usize, rule: Rule) -> Vec<usize> {
-    online_snapshots(tasks, caps, &[budget], rule)
-        .pop()
-        .unwrap_or_default()
-}
-
-/// Runs the online allocation once, up to the largest budget, and returns
-/// the allocation at each of `budgets` (ascending): each is a prefix of the
-/// same sequence of purchases, so one run serves every budget. A problem's
-/// instability is recomputed only when it has received a new test.
-pub fn online_snapshots(
-    tasks: &[Task],
-    caps: &[usize],
-    budgets: &[usize],
-    rule: Rule,
-) -> Vec<Vec<usize>> {
-    // A problem with at most this chance of changing its vote is settled.
-    const SETTLED: f64 = 0.05;
-    let mut b: Vec<usize> = caps.iter().map(|&c| c.min(1)).collect();
-    let mut spent: usize = b.iter().sum();
-    let mut out = Vec::with_capacity(budgets.len());
-    let mut pending = budgets.iter().copied().peekable();
-    // Budgets below one test per problem: fall back to uniform.
-    while let Some(&budget) = pending.peek() {
-        if budget >= spent {
-            break;
-        }
-        out.push(uniform(caps, budget));
-        pending.next();
-    }
-    let rows_of = |i: usize| (0..tasks[i].matrix.rows()).collect::<Vec<_>>();
-    let measure = |i: usize, k: usize| {
-        let cols: Vec<usize> = (0..k).collect();
-        instability(&tasks[i].matrix.select(&rows_of(i), &cols), rule)
-    };
-    let mut unstable: Vec<f64> = (0..tasks.len()).map(|i| measure(i, b[i])).collect();
-    while let Some(&budget) = pending.peek() {
-        if spent == budget {
-            out.push(b.clone());
-            pending.next();
-            continue;
-        }
-        let mut open: Vec<(usize, f64)> = (0..tasks.len())
-            .filter(|&i| b[i] < caps[i] && tasks[i].matrix.rows() > 1 && unstable[i] > SETTLED)
-            .map(|i| (i, unstable[i]))
-            .collect();
-        if open.is_empty() {
-            // Every vote is settled: the rest of the budget is not spent.
-            out.push(b.clone());
-            pending.next();
-            continue;
-        }
-        open.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
-        // A round buys one test for every open problem, least settled
-        // first (when the budget ends mid-round, they are the ones served).
-        // Feeding the unsettled *more* than the others was measured and
-        // lost: an unsettled vote is often a problem no candidate solves,
-        // where tests cannot help, while a vote starved at a few tests
-        // loses accuracy it would have kept. What online saves is what
-        // settled problems no longer take.
-        let round = open.len().min(budget - spent);
-        for &(i, _) in open.iter().take(round) {
-            b[i] += 1;
-            spent += 1;
-            unstable[i] = measure(i, b[i]);
-        }
-    }
-    out
-}
-
-/// Mean accuracy of `rule` when problem `i` uses its first `b[i]` tests (a
-/// problem with none is a uniform pick).
+/// Mean accuracy of `rule` when problem `i` uses the tests of its first
+/// `b[i]` generations (a problem with none is a uniform pick).
 pub fn accuracy_with(tasks: &[Task], b: &[usize], rule: Rule) -> f64 {
     if tasks.is_empty() {
         return 0.0;
@@ -306,11 +170,7 @@ pub fn accuracy_with(tasks: &[Task], b: &[usize], rule: Rule) -> f64 {
     let total: f64 = tasks
         .iter()
         .zip(b)
-        .map(|(t, &k)| {
-            let rows: Vec<usize> = (0..t.matrix.rows()).collect();
-            let cols: Vec<usize> = (0..k.min(t.matrix.cols())).collect();
-            rule.score(&t.matrix.select(&rows, &cols), &t.labels)
-        })
+        .map(|(t, &k)| rule.score(&t.first_generations(k), &t.labels))
         .sum();
     total / tasks.len() as f64
 }
@@ -404,28 +264,6 @@ mod tests {
         assert_eq!(
             Strategy::GreedyProbe.allocate(&tasks, 3, Rule::Coderm, None),
             vec![1, 1, 1]
-        );
-    }
-
-    #[test]
-    fn online_stops_settled_problems_and_feeds_the_undecided() {
-        // Problem 0: two candidates that agree on every test: settled after
-        // 18 tests. Problem 1: candidates that keep splitting: never settled.
-        let agree = ["1".repeat(30), "1".repeat(30)];
-        let split = ["10".repeat(15), "01".repeat(15)];
-        let agree: Vec<&str> = agree.iter().map(String::as_str).collect();
-        let split: Vec<&str> = split.iter().map(String::as_str).collect();
-        let tasks = vec![task(&agree, &[true, true]), task(&split, &[true, false])];
-        // Below the settling point, online spends like uniform.
-        assert_eq!(
-            Strategy::Online.allocate(&tasks, 20, Rule::Coderm, None),
-            vec![10, 10]
-        );
-        // Then the settled problem stops and the budget goes on to the other;
-        // what neither can use is not spent.
-        assert_eq!(
-            Strategy::Online.allocate(&tasks, 60, Rule::Coderm, None),
-            vec![18, 30]
         );
     }
 
