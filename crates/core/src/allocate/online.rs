@@ -104,28 +104,13 @@ pub fn change_probability(m: &PassMatrix, rule: Rule, p: Progress, seed: u64) ->
         return 1.0;
     }
 
-    // Groups of candidates with one pass signature.
-    let mut group_of_sig: HashMap<&[bool], usize> = HashMap::new();
-    let mut reps: Vec<usize> = Vec::new();
-    let mut sizes: Vec<f64> = Vec::new();
-    for (i, row) in m.pass.iter().enumerate() {
-        let g = *group_of_sig.entry(row.as_slice()).or_insert_with(|| {
-            reps.push(i);
-            sizes.push(0.0);
-            reps.len() - 1
-        });
-        sizes[g] += 1.0;
-    }
+    let Groups {
+        reps,
+        sizes,
+        passes,
+        ..
+    } = Groups::of(m, rule);
     let groups = reps.len();
-    // Pass counts as the rule counts them (CodeRM counts distinct tests).
-    let counted: Vec<usize> = match rule {
-        Rule::Coderm | Rule::Passcount => m.distinct_cols(),
-        _ => (0..c).collect(),
-    };
-    let passes: Vec<f64> = reps
-        .iter()
-        .map(|&r| counted.iter().filter(|&&j| m.pass[r][j]).count() as f64)
-        .collect();
     let now = group_winners(rule, &passes, &sizes);
 
     // The patterns seen so far, as the urn's balls.
@@ -174,6 +159,47 @@ pub fn change_probability(m: &PassMatrix, rule: Rule, p: Progress, seed: u64) ->
         }
     }
     changed as f64 / FUTURES as f64
+}
+
+/// Candidates grouped by pass signature: a future test can only add to a
+/// group's pass count, so the vote is scored on groups, not rows.
+struct Groups {
+    /// A row of each group.
+    reps: Vec<usize>,
+    /// Rows per group.
+    sizes: Vec<f64>,
+    /// Tests each group passes, counted as `rule` counts them (CodeRM and
+    /// passcount count distinct tests, CodeT every column).
+    passes: Vec<f64>,
+}
+
+impl Groups {
+    fn of(m: &PassMatrix, rule: Rule) -> Groups {
+        let mut group_of_sig: HashMap<&[bool], usize> = HashMap::new();
+        let mut reps = Vec::new();
+        let mut sizes: Vec<f64> = Vec::new();
+        for (i, row) in m.pass.iter().enumerate() {
+            let g = *group_of_sig.entry(row.as_slice()).or_insert_with(|| {
+                reps.push(i);
+                sizes.push(0.0);
+                reps.len() - 1
+            });
+            sizes[g] += 1.0;
+        }
+        let counted: Vec<usize> = match rule {
+            Rule::Coderm | Rule::Passcount => m.distinct_cols(),
+            _ => (0..m.cols()).collect(),
+        };
+        let passes = reps
+            .iter()
+            .map(|&r| counted.iter().filter(|&&j| m.pass[r][j]).count() as f64)
+            .collect();
+        Groups {
+            reps,
+            sizes,
+            passes,
+        }
+    }
 }
 
 /// The groups `rule` selects, from each group's pass count and size (the
@@ -339,6 +365,33 @@ mod tests {
         assert_eq!(group_winners(Rule::Coderm, &passes, &sizes), vec![2]);
         assert_eq!(group_winners(Rule::Passcount, &passes, &sizes), vec![0, 2]);
         assert_eq!(group_winners(Rule::Mbr, &passes, &sizes), vec![3]);
+    }
+
+    proptest::proptest! {
+        /// Scoring on groups is a shortcut for the rules of
+        /// [`crate::select`]: on any matrix (tests repeated included) the
+        /// rows of the winning groups are exactly the rows the rule selects.
+        #[test]
+        fn group_winners_select_what_the_rules_select(
+            base in proptest::collection::vec(proptest::collection::vec(proptest::bool::ANY, 3), 1..9),
+            col_key in proptest::collection::vec(0usize..3, 0..6),
+        ) {
+            let m = PassMatrix {
+                pass: base.iter().map(|r| col_key.iter().map(|&k| r[k]).collect()).collect(),
+                row_key: (0..base.len()).collect(),
+                col_key,
+            };
+            for rule in Rule::ALL {
+                let g = Groups::of(&m, rule);
+                let winners = group_winners(rule, &g.passes, &g.sizes);
+                let rows: Vec<usize> = (0..m.rows())
+                    .filter(|&i| winners.iter().any(|&w| m.pass[g.reps[w]] == m.pass[i]))
+                    .collect();
+                let mut selected = rule.select(&m);
+                selected.sort_unstable();
+                proptest::prop_assert_eq!(rows, selected, "{}", rule);
+            }
+        }
     }
 
     #[test]
