@@ -1,8 +1,8 @@
 //! Spending a budget of test generations across problems.
 //!
 //! The unit of budget is one test generation. A strategy decides how many
-//! tests each problem gets; the CodeRM vote then runs on each problem's
-//! first `b_i` tests (in a fixed, shuffled generation order). Strategies:
+//! generations each problem gets; the vote then runs on the tests of each
+//! problem's first `b_i` generations (in a fixed, shuffled order). Strategies:
 //!
 //! * [`Strategy::Uniform`]: the same number for every problem.
 //! * [`Strategy::GreedyOracle`]: the paper's greedy allocation, each next
@@ -10,15 +10,17 @@
 //!   *true* pass rate of the problem's candidates (an upper bound for the
 //!   paper's method: it needs ground truth).
 //! * [`Strategy::GreedyAgreement`]: the same greedy with λ predicted without
-//!   ground truth, as the fraction of candidates passing the problem's first
-//!   test (which is bought from the budget). Works with any backend.
+//!   ground truth, as the fraction of candidates passing the tests of the
+//!   problem's first generation (bought from the budget). Works with any
+//!   backend.
 //! * [`Strategy::GreedyProbe`]: the same greedy with λ from the paper's
 //!   probe, a two-layer MLP on a model's hidden state of the problem
 //!   ([`crate::probe`]); the caller supplies its held-out predictions.
 //! * [`Strategy::Online`]: generations bought one at a time, each for the
-//!   problem whose vote is most likely to change before its generations run
-//!   out (estimated from its tests so far and the yield of its generations;
-//!   see [`online`]). Settled votes stop taking budget.
+//!   problem whose vote is most likely to change within its next
+//!   [`online::HORIZON`] generations (estimated from its tests so far and
+//!   the yield of its generations; see [`online`]). Settled votes stop
+//!   taking budget.
 //!
 //! Budgets count test generations ([`Task::generations`]): a generation
 //! can yield several tests (CodeT's asserts) or none.
@@ -38,11 +40,11 @@ pub enum Strategy {
     Uniform,
     /// Paper's greedy with the true pass rate (needs ground truth).
     GreedyOracle,
-    /// Paper's greedy with the pass rate predicted from the first test.
+    /// Paper's greedy with the pass rate predicted from the first generation.
     GreedyAgreement,
     /// Paper's greedy with the pass rate predicted by the hidden-state probe.
     GreedyProbe,
-    /// Rounds to the least settled votes.
+    /// One generation at a time to the vote most likely to change.
     Online,
 }
 
@@ -67,8 +69,8 @@ impl Strategy {
         }
     }
 
-    /// Tests per problem for a total `budget`; `tasks[i].matrix` columns
-    /// are in generation order (the order tests would be bought). `probe`
+    /// Generations per problem for a total `budget` of generations;
+    /// `tasks[i].generations` is in the order they would be bought. `probe`
     /// holds the probe's predicted pass rate per problem; without it,
     /// `GreedyProbe` spreads the budget uniformly.
     pub fn allocate(
@@ -86,7 +88,7 @@ impl Strategy {
                 greedy(&caps, &lambda, vec![0; caps.len()], budget)
             }
             Strategy::GreedyAgreement => {
-                // The first test of every problem is bought to predict λ.
+                // The first generation of every problem is bought to predict λ.
                 let start: Vec<usize> = caps.iter().map(|&c| c.min(1)).collect();
                 let spent: usize = start.iter().sum();
                 if spent > budget {
@@ -228,15 +230,20 @@ mod tests {
         );
     }
 
+    /// Three problems whose true pass rates are 1, 0.5 and 0.
+    fn solved_half_and_unsolved() -> Vec<Task> {
+        vec![
+            task(&["111", "111"], &[true, true]),
+            task(&["101", "011"], &[true, false]),
+            task(&["000", "000"], &[false, false]),
+        ]
+    }
+
     #[test]
     fn the_greedy_follows_the_marginal_gain() {
         // Gains λ(1-λ)^b: λ = 1 gives 1 then 0; λ = 0.5 gives 0.5, 0.25,
         // 0.125; λ = 0 gives nothing ever.
-        let tasks = vec![
-            task(&["111", "111"], &[true, true]),
-            task(&["101", "011"], &[true, false]),
-            task(&["000", "000"], &[false, false]),
-        ];
+        let tasks = solved_half_and_unsolved();
         assert_eq!(
             Strategy::GreedyOracle.allocate(&tasks, 2, Rule::Coderm, None),
             vec![1, 1, 0]
@@ -251,11 +258,7 @@ mod tests {
     fn the_probe_greedy_follows_the_predicted_pass_rates() {
         // Same problems as above, but the probe believes problem 2 is the
         // half-solvable one: the budget follows the prediction.
-        let tasks = vec![
-            task(&["111", "111"], &[true, true]),
-            task(&["101", "011"], &[true, false]),
-            task(&["000", "000"], &[false, false]),
-        ];
+        let tasks = solved_half_and_unsolved();
         let lambda = [1.0, 0.0, 0.5];
         assert_eq!(
             Strategy::GreedyProbe.allocate(&tasks, 4, Rule::Coderm, Some(&lambda)),
