@@ -17,10 +17,10 @@
 //!   probe, a two-layer MLP on a model's hidden state of the problem
 //!   ([`crate::probe`]); the caller supplies its held-out predictions.
 //! * [`Strategy::Online`]: generations bought one at a time, each for the
-//!   problem whose vote is most likely to change within its next
-//!   [`online::HORIZON`] generations (estimated from its tests so far and
-//!   the yield of its generations; see [`online`]). Settled votes stop
-//!   taking budget.
+//!   problem whose vote is most likely to move to a larger group of
+//!   candidates within its next [`online::HORIZON`] generations (estimated
+//!   from its tests so far and the yield of its generations; see
+//!   [`online`]). Settled votes stop taking budget.
 //!
 //! Budgets count test generations ([`Task::generations`]): a generation
 //! can yield several tests (CodeT's asserts) or none.
@@ -29,7 +29,7 @@ pub mod online;
 
 use crate::metrics::Task;
 use crate::select::{PassMatrix, Rule};
-pub use online::{change_probability, online_snapshots, Progress};
+pub use online::{change_probability, online_snapshots, outlook, Outlook, Progress};
 use serde::Serialize;
 
 /// An allocation strategy.
@@ -44,7 +44,8 @@ pub enum Strategy {
     GreedyAgreement,
     /// Paper's greedy with the pass rate predicted by the hidden-state probe.
     GreedyProbe,
-    /// One generation at a time to the vote most likely to change.
+    /// One generation at a time to the vote most likely to move to a
+    /// larger group.
     Online,
 }
 
