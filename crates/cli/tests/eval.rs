@@ -109,6 +109,7 @@ fn scale_draws_a_curve_per_strategy() {
         "greedy-oracle",
         "greedy-agreement",
         "greedy-probe",
+        "greedy-similarity",
         "online",
     ] {
         let points = s["strategies"][strategy]
@@ -141,5 +142,8 @@ fn scale_draws_a_curve_per_strategy() {
     // The probe read SmolLM2's hidden states of all 164 prompts and was
     // scored on problems it never saw.
     let rho = s["probe_spearman_held_out"].as_f64().unwrap();
+    assert!((-1.0..=1.0).contains(&rho), "{rho}");
+    // So was the text-agreement predictor, from the candidates alone.
+    let rho = s["similarity_spearman_held_out"].as_f64().unwrap();
     assert!((-1.0..=1.0).contains(&rho), "{rho}");
 }

@@ -6,6 +6,7 @@
 //! and the selection rules agree on one vocabulary without depending on each
 //! other.
 
+pub mod agreement;
 pub mod allocate;
 pub mod extract;
 pub mod metrics;

@@ -5,7 +5,9 @@
 use crate::cmd::eval::{run_pool, PoolArgs, PoolRun};
 use crate::common::Output;
 use crate::plot::Chart;
+use crate::pool::Pool;
 use anyhow::{Context, Result};
+use codejury_core::agreement;
 use codejury_core::allocate::{
     accuracy_with, online_snapshots, predicted_pass_rate, pruned_coderm, Strategy,
 };
@@ -91,6 +93,34 @@ fn probe_predictions(args: &Args, prompts: &[String], truth: &[f64]) -> Result<O
     )))
 }
 
+/// Held-out predicted pass rates from how much each problem's candidates
+/// agree in their text ([`codejury_core::agreement`]), cross-fitted over
+/// the same folds as the probe. Candidates are compared without the
+/// problem's prompt, which every one of them shares.
+fn similarity_predictions(pool: &Pool, prompts: &[String], truth: &[f64], args: &Args) -> Vec<f64> {
+    let x: Vec<Vec<f32>> = pool
+        .tasks
+        .values()
+        .zip(prompts)
+        .map(|(tp, prompt)| {
+            let bodies: Vec<&str> = tp
+                .rows
+                .iter()
+                .map(|&p| {
+                    let program = tp.programs[p].as_str();
+                    program.strip_prefix(prompt.as_str()).unwrap_or(program)
+                })
+                .collect();
+            agreement::features(&bodies).to_vec()
+        })
+        .collect();
+    let cfg = codejury_core::probe::ProbeConfig {
+        seed: args.seed,
+        ..Default::default()
+    };
+    codejury_core::probe::cross_fit(&x, truth, args.probe_folds, cfg)
+}
+
 fn parse_rule(s: &str) -> Result<Rule, String> {
     s.parse::<Rule>().map_err(|e| e.to_string())
 }
@@ -103,13 +133,20 @@ struct Curve {
 
 /// Runs the command.
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
-    let PoolRun { tasks, prompts, .. } = run_pool(&args.pool)?;
+    let PoolRun {
+        tasks,
+        prompts,
+        pool,
+        ..
+    } = run_pool(&args.pool)?;
     let truth: Vec<f64> = tasks
         .iter()
         .map(|t| t.labels.iter().filter(|&&l| l).count() as f64 / t.labels.len().max(1) as f64)
         .collect();
     let probe = probe_predictions(&args, &prompts, &truth)?;
     let probe_rho = probe.as_deref().map(|p| spearman(p, &truth));
+    let similarity = similarity_predictions(&pool, &prompts, &truth, &args);
+    let similarity_rho = spearman(&similarity, &truth);
     let p = tasks.len().max(1);
     let max_m = tasks.iter().map(|t| t.generations.len()).max().unwrap_or(0);
     // Powers of two and the points halfway between (1, 2, 3, 4, 6, 8, 12,
@@ -170,7 +207,14 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
                 } else {
                     totals
                         .iter()
-                        .map(|&total| strategy.allocate(ts, total, args.rule, probe.as_deref()))
+                        .map(|&total| {
+                            let predicted = match strategy {
+                                Strategy::GreedyProbe => probe.as_deref(),
+                                Strategy::GreedySimilarity => Some(similarity.as_slice()),
+                                _ => None,
+                            };
+                            strategy.allocate(ts, total, args.rule, predicted)
+                        })
                         .collect()
                 };
                 for (k, b) in allocations.iter().enumerate() {
@@ -233,6 +277,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         "uniform_tests_to_match_uniform_full": to_match(Strategy::Uniform),
         "predictor_spearman": rho,
         "probe_spearman_held_out": probe_rho,
+        "similarity_spearman_held_out": similarity_rho,
         "probe_model": args.probe_model,
         "pruning": {"executions_full": full, "executions_pruned": pruned, "saved": full - pruned},
     });
@@ -279,7 +324,7 @@ fn render_table(curves: &[Curve], s: &Value) -> String {
     }
     let _ = writeln!(
         t,
-        "\nvanilla {:.2}%, oracle {:.2}%; uniform's full-budget accuracy is reached by online with {} and by uniform with {} test generations per problem on average (the pool has {}); first-generation pass-rate predictor: Spearman {:.3} with the true pass rate; hidden-state probe ({}): held-out Spearman {}; pruning runs {} of {} executions at the full budget.",
+        "\nvanilla {:.2}%, oracle {:.2}%; uniform's full-budget accuracy is reached by online with {} and by uniform with {} test generations per problem on average (the pool has {}); first-generation pass-rate predictor: Spearman {:.3} with the true pass rate; hidden-state probe ({}): held-out Spearman {}; candidates' text agreement: held-out Spearman {:.3}; pruning runs {} of {} executions at the full budget.",
         100.0 * s["vanilla"].as_f64().unwrap_or(0.0),
         100.0 * s["oracle"].as_f64().unwrap_or(0.0),
         s["online_tests_to_match_uniform_full"].as_f64().map_or("no".to_string(), |x| format!("{x:.1}")),
@@ -288,6 +333,7 @@ fn render_table(curves: &[Curve], s: &Value) -> String {
         s["predictor_spearman"].as_f64().unwrap_or(0.0),
         s["probe_model"].as_str().unwrap_or("none"),
         s["probe_spearman_held_out"].as_f64().map_or("n/a".to_string(), |x| format!("{x:.3}")),
+        s["similarity_spearman_held_out"].as_f64().unwrap_or(0.0),
         s["pruning"]["executions_pruned"],
         s["pruning"]["executions_full"],
     );

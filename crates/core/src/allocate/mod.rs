@@ -16,6 +16,11 @@
 //! * [`Strategy::GreedyProbe`]: the same greedy with λ from the paper's
 //!   probe, a two-layer MLP on a model's hidden state of the problem
 //!   ([`crate::probe`]); the caller supplies its held-out predictions.
+//! * [`Strategy::GreedySimilarity`]: the same greedy with λ predicted from
+//!   how much the problem's candidates agree in their text
+//!   ([`crate::agreement`]), by the same MLP: no test and no hidden state
+//!   needed, so it works with any backend. The caller supplies the
+//!   held-out predictions.
 //! * [`Strategy::Online`]: generations bought one at a time, each for the
 //!   problem whose vote is most likely to move to a larger group of
 //!   candidates within its next [`online::HORIZON`] generations (estimated
@@ -44,6 +49,9 @@ pub enum Strategy {
     GreedyAgreement,
     /// Paper's greedy with the pass rate predicted by the hidden-state probe.
     GreedyProbe,
+    /// Paper's greedy with the pass rate predicted from the candidates'
+    /// agreement in text.
+    GreedySimilarity,
     /// One generation at a time to the vote most likely to move to a
     /// larger group.
     Online,
@@ -51,11 +59,12 @@ pub enum Strategy {
 
 impl Strategy {
     /// Every strategy.
-    pub const ALL: [Strategy; 5] = [
+    pub const ALL: [Strategy; 6] = [
         Strategy::Uniform,
         Strategy::GreedyOracle,
         Strategy::GreedyAgreement,
         Strategy::GreedyProbe,
+        Strategy::GreedySimilarity,
         Strategy::Online,
     ];
 
@@ -66,20 +75,22 @@ impl Strategy {
             Strategy::GreedyOracle => "greedy-oracle",
             Strategy::GreedyAgreement => "greedy-agreement",
             Strategy::GreedyProbe => "greedy-probe",
+            Strategy::GreedySimilarity => "greedy-similarity",
             Strategy::Online => "online",
         }
     }
 
     /// Generations per problem for a total `budget` of generations;
-    /// `tasks[i].generations` is in the order they would be bought. `probe`
-    /// holds the probe's predicted pass rate per problem; without it,
-    /// `GreedyProbe` spreads the budget uniformly.
+    /// `tasks[i].generations` is in the order they would be bought.
+    /// `predicted` holds the predicted pass rate per problem that
+    /// `GreedyProbe` or `GreedySimilarity` spends by (the other strategies
+    /// ignore it); without it, they spread the budget uniformly.
     pub fn allocate(
         self,
         tasks: &[Task],
         budget: usize,
         rule: Rule,
-        probe: Option<&[f64]>,
+        predicted: Option<&[f64]>,
     ) -> Vec<usize> {
         let caps: Vec<usize> = tasks.iter().map(|t| t.generations.len()).collect();
         match self {
@@ -98,7 +109,7 @@ impl Strategy {
                 let lambda: Vec<f64> = tasks.iter().map(predicted_pass_rate).collect();
                 greedy(&caps, &lambda, start, budget - spent)
             }
-            Strategy::GreedyProbe => match probe {
+            Strategy::GreedyProbe | Strategy::GreedySimilarity => match predicted {
                 Some(lambda) => greedy(&caps, lambda, vec![0; caps.len()], budget),
                 None => uniform(&caps, budget),
             },
@@ -261,14 +272,13 @@ mod tests {
         // half-solvable one: the budget follows the prediction.
         let tasks = solved_half_and_unsolved();
         let lambda = [1.0, 0.0, 0.5];
-        assert_eq!(
-            Strategy::GreedyProbe.allocate(&tasks, 4, Rule::Coderm, Some(&lambda)),
-            vec![1, 0, 3]
-        );
-        assert_eq!(
-            Strategy::GreedyProbe.allocate(&tasks, 3, Rule::Coderm, None),
-            vec![1, 1, 1]
-        );
+        for s in [Strategy::GreedyProbe, Strategy::GreedySimilarity] {
+            assert_eq!(
+                s.allocate(&tasks, 4, Rule::Coderm, Some(&lambda)),
+                vec![1, 0, 3]
+            );
+            assert_eq!(s.allocate(&tasks, 3, Rule::Coderm, None), vec![1, 1, 1]);
+        }
     }
 
     #[test]
