@@ -34,7 +34,9 @@ pub mod online;
 
 use crate::metrics::Task;
 use crate::select::{PassMatrix, Rule};
-pub use online::{change_probability, online_snapshots, outlook, Outlook, Progress};
+pub use online::{
+    change_probability, next_purchases, online_snapshots, outlook, problem_seed, Outlook, Progress,
+};
 use serde::Serialize;
 
 /// An allocation strategy.

@@ -43,7 +43,9 @@
 //!   few early tests; a change to a *smaller* group is the vote wandering
 //!   among scattered programs, which is what a problem with no correct
 //!   candidate does forever. So each future is worth the growth of the
-//!   share of candidates behind the selection, and nothing when it shrinks
+//!   share of candidates that agree with the pick (the picked candidate's
+//!   group; a tie between groups counts as the group the uniform pick
+//!   lands in, on average), and nothing when it shrinks
 //!   ([`Outlook::gain`]); the allocator ranks problems by the mean over
 //!   futures. Measured in a replay of the CodeGen-16B pool (20 shuffles,
 //!   codet), ranking by this gain instead of by the change probability
@@ -60,16 +62,16 @@
 //! when all of those are exhausted does the rest of the budget go to
 //! settled problems, fewest generations first. Ties go to the problem with
 //! fewer generations, so before anything is known online spends like
-//! uniform. One generation at a time is the limit of rounds of any size; a
-//! run against a server buys the top of the same ranking in batches.
+//! uniform. One generation at a time is the limit of rounds of any size:
+//! a round buys for the top of the same ranking ([`next_purchases`]).
 //!
 //! What the estimate leaves out: a future test can also split a group
 //! (candidates that agreed so far may differ on it); the urn treats groups
 //! as fixed. This makes rules that depend only on group sizes (`mbr`,
 //! `random`) look settled once tested, which for them is true as long as
-//! no group splits. And a tie between groups that a future breaks counts
-//! as no gain (the share behind the selection shrinks): agreement alone
-//! cannot tell the tied groups apart.
+//! no group splits; and it makes a problem whose candidates all passed the
+//! same tests so far (one group) look settled until a test tells them
+//! apart.
 
 use crate::metrics::Task;
 use crate::select::{PassMatrix, Rule};
@@ -104,9 +106,11 @@ pub struct Progress {
 pub struct Outlook {
     /// The fraction of futures in which the rule's selection changes.
     pub change: f64,
-    /// The mean, over futures, of how much the share of candidates behind
-    /// the selection grows (0 in a future where it does not change or
-    /// moves to fewer candidates). This is what `online` ranks by.
+    /// The mean, over futures, of how much the share of candidates that
+    /// agree with the pick grows (0 in a future where it does not change or
+    /// moves to fewer candidates). The share is that of the picked
+    /// candidate's group, in expectation over the uniform pick among the
+    /// selected rows. This is what `online` ranks by.
     pub gain: f64,
 }
 
@@ -163,7 +167,7 @@ pub fn outlook(m: &PassMatrix, rule: Rule, p: Progress, seed: u64) -> Outlook {
     let groups = reps.len();
     let now = group_winners(rule, &passes, &sizes);
     let rows = m.rows() as f64;
-    let share = |winners: &[usize]| winners.iter().map(|&g| sizes[g]).sum::<f64>() / rows;
+    let share = |winners: &[usize]| agreement_with_pick(winners, &sizes, rows);
     let share_now = share(&now);
 
     // The patterns seen so far, as the urn's balls.
@@ -218,6 +222,18 @@ pub fn outlook(m: &PassMatrix, rule: Rule, p: Progress, seed: u64) -> Outlook {
         change: changed as f64 / FUTURES as f64,
         gain: gain / FUTURES as f64,
     }
+}
+
+/// The share of all `rows` candidates that are in the group of the
+/// candidate the vote picks (uniformly among the rows of the `winners`
+/// groups), in expectation: a tie between groups is no more consensus
+/// than either group alone.
+fn agreement_with_pick(winners: &[usize], sizes: &[f64], rows: f64) -> f64 {
+    let selected: f64 = winners.iter().map(|&g| sizes[g]).sum();
+    if selected == 0.0 || rows == 0.0 {
+        return 0.0;
+    }
+    winners.iter().map(|&g| sizes[g] * sizes[g]).sum::<f64>() / (selected * rows)
 }
 
 /// Candidates grouped by pass signature: a future test can only add to a
@@ -299,6 +315,29 @@ fn group_winners(rule: Rule, passes: &[f64], sizes: &[f64]) -> Vec<usize> {
     }
 }
 
+/// The seed of problem `i`'s outlook after `bought` generations, from a
+/// run's `seed`: the same state gets the same estimate, so a resumed run
+/// makes the same purchases.
+pub fn problem_seed(seed: u64, i: usize, bought: usize) -> u64 {
+    (seed ^ ((i as u64) << 32) ^ bought as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// The (at most) `k` problems that get the next generations: largest
+/// [`Outlook::gain`] first, then fewest generations bought, then position,
+/// among the problems below their cap. A round of any size takes the top
+/// of the ranking that buying one generation at a time would follow.
+pub fn next_purchases(gain: &[f64], bought: &[usize], caps: &[usize], k: usize) -> Vec<usize> {
+    let mut open: Vec<usize> = (0..gain.len()).filter(|&i| bought[i] < caps[i]).collect();
+    open.sort_by(|&x, &y| {
+        gain[y]
+            .total_cmp(&gain[x])
+            .then(bought[x].cmp(&bought[y]))
+            .then(x.cmp(&y))
+    });
+    open.truncate(k);
+    open
+}
+
 /// Runs the online allocation once, up to the largest budget, and returns
 /// the allocation (generations per problem) at each of `budgets`
 /// (ascending): each is a prefix of the same sequence of purchases, so one
@@ -318,12 +357,11 @@ pub fn online_snapshots(
             useful,
             cap: caps[i],
         };
-        let problem_seed = seed ^ ((i as u64) << 32) ^ bought as u64;
         outlook(
             &tasks[i].first_generations(bought),
             rule,
             progress,
-            problem_seed.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+            problem_seed(seed, i, bought),
         )
         .gain
     };
@@ -332,16 +370,9 @@ pub fn online_snapshots(
     let mut out = Vec::with_capacity(budgets.len());
     for &budget in budgets {
         while spent < budget {
-            // Least settled first; then fewest generations; then position.
-            let next = (0..tasks.len())
-                .filter(|&i| bought[i] < caps[i])
-                .min_by(|&x, &y| {
-                    open[y]
-                        .total_cmp(&open[x])
-                        .then(bought[x].cmp(&bought[y]))
-                        .then(x.cmp(&y))
-                });
-            let Some(i) = next else { break };
+            let Some(&i) = next_purchases(&open, &bought, &caps, 1).first() else {
+                break;
+            };
             if tasks[i].generations[bought[i]] > 0 {
                 useful[i] += 1;
             }
@@ -495,6 +526,17 @@ mod tests {
         let o = outlook(&t.matrix, Rule::Codet, progress(4, 100), 5);
         assert!(o.gain > 0.0, "{o:?}");
         assert!((o.gain - 0.5 * o.change).abs() < 1e-12, "{o:?}");
+    }
+
+    #[test]
+    fn a_tie_is_no_more_agreement_than_one_of_its_groups() {
+        let sizes = [5.0, 5.0, 8.0];
+        assert_eq!(agreement_with_pick(&[0], &sizes, 20.0), 0.25);
+        assert_eq!(agreement_with_pick(&[0, 1], &sizes, 20.0), 0.25);
+        assert_eq!(agreement_with_pick(&[2], &sizes, 20.0), 0.4);
+        // 5/13 of picks land in a group of 5, 8/13 in the group of 8.
+        let mixed = agreement_with_pick(&[0, 2], &sizes, 20.0);
+        assert!((mixed - (25.0 + 64.0) / (13.0 * 20.0)).abs() < 1e-12);
     }
 
     #[test]
