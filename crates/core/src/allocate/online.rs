@@ -63,7 +63,9 @@
 //! settled problems, fewest generations first. Ties go to the problem with
 //! fewer generations, so before anything is known online spends like
 //! uniform. One generation at a time is the limit of rounds of any size:
-//! a round buys for the top of the same ranking ([`next_purchases`]).
+//! `codejury run --test-budget` buys for the top of the same ranking
+//! ([`next_purchases`]) in rounds, executing each round's tests before
+//! ranking again.
 //!
 //! What the estimate leaves out: a future test can also split a group
 //! (candidates that agreed so far may differ on it); the urn treats groups
