@@ -15,7 +15,7 @@ use crate::pool::{check_well_formed, intern, Pool};
 use crate::report::{self, Report};
 use anyhow::{Context, Result};
 use codejury_bench::Dataset;
-use codejury_core::allocate::{next_purchases, outlook, problem_seed, Progress};
+use codejury_core::allocate::{next_purchases, outlook, problem_seed, Progress, Standing};
 use codejury_core::extract::{
     candidate_program, code_blocks, coderm_unittest, codet_asserts, codet_pieces, Discards, Reject,
 };
@@ -384,21 +384,28 @@ impl OnlineTests<'_> {
         anyhow::ensure!(args.round_size > 0, "--round-size must be at least 1");
         let started = Instant::now();
         let p = self.problems.len();
-        let caps = vec![args.m; p];
         let total = budget.min(args.m) * p;
-        let mut bought = vec![0usize; p];
         // Nothing is known yet: every vote is open.
-        let mut gain = vec![1.0; p];
+        let mut standings = vec![
+            Standing {
+                gain: 1.0,
+                tests: 0,
+                bought: 0,
+                cap: args.m,
+            };
+            p
+        ];
         let (mut spent, mut rounds, mut fresh) = (0, 0, 0);
         let mut stage = None;
         while spent < total {
-            let picks = next_purchases(&gain, &bought, &caps, args.round_size.min(total - spent));
+            let picks = next_purchases(&standings, args.round_size.min(total - spent));
             if picks.is_empty() {
                 break;
             }
             for &i in &picks {
-                bought[i] += 1;
+                standings[i].bought += 1;
             }
+            let bought: Vec<usize> = standings.iter().map(|s| s.bought).collect();
             spent += picks.len();
             rounds += 1;
             let s = generate_stage(
@@ -415,7 +422,7 @@ impl OnlineTests<'_> {
             fresh += s.fresh_samples;
             let done = stop.load(Ordering::SeqCst) || !s.failures.is_empty() || s.missing > 0;
             if !done && spent < total {
-                gain = self.gains(&s, store)?;
+                self.score(&s, store, &mut standings)?;
             }
             stage = Some(s);
             if done {
@@ -430,7 +437,7 @@ impl OnlineTests<'_> {
                 "tester",
                 self.data,
                 self.asks,
-                &bought,
+                &vec![0; p],
                 self.sampling,
                 store,
                 stop,
@@ -443,8 +450,9 @@ impl OnlineTests<'_> {
         Ok((stage, rounds))
     }
 
-    /// Every problem's [`outlook`] gain on the tests bought so far.
-    fn gains(&self, tests: &Stage, store: &Store) -> Result<Vec<f64>> {
+    /// Every problem's [`outlook`] gain and tests, from the tests bought
+    /// so far.
+    fn score(&self, tests: &Stage, store: &Store, standings: &mut [Standing]) -> Result<()> {
         let args = self.args;
         let pool = build_pool(
             self.data,
@@ -462,24 +470,24 @@ impl OnlineTests<'_> {
             .enumerate()
             .map(|(k, id)| (id.as_str(), k))
             .collect();
-        Ok(self
-            .problems
-            .iter()
-            .enumerate()
-            .map(|(i, &task)| {
-                let id = self.data.problems[task].problem.task_id.as_str();
-                // A problem without candidates has no vote to settle.
-                let Some(&k) = at.get(id) else { return 0.0 };
-                let t = &run.tasks[k];
-                let progress = Progress {
-                    bought: t.generations.len(),
-                    useful: t.generations.iter().filter(|&&g| g > 0).count(),
-                    cap: args.m,
-                };
-                let seed = problem_seed(args.seed, i, progress.bought);
-                outlook(&t.matrix, args.rule, progress, seed).gain
-            })
-            .collect())
+        for (i, &task) in self.problems.iter().enumerate() {
+            let id = self.data.problems[task].problem.task_id.as_str();
+            // A problem without candidates has no vote to settle.
+            let Some(&k) = at.get(id) else {
+                standings[i].gain = 0.0;
+                continue;
+            };
+            let t = &run.tasks[k];
+            let progress = Progress {
+                bought: t.generations.len(),
+                useful: t.generations.iter().filter(|&&g| g > 0).count(),
+                cap: args.m,
+            };
+            let seed = problem_seed(args.seed, i, progress.bought);
+            standings[i].gain = outlook(&t.matrix, args.rule, progress, seed).gain;
+            standings[i].tests = t.matrix.cols();
+        }
+        Ok(())
     }
 }
 

@@ -36,6 +36,7 @@ use crate::metrics::Task;
 use crate::select::{PassMatrix, Rule};
 pub use online::{
     change_probability, next_purchases, online_snapshots, outlook, problem_seed, Outlook, Progress,
+    Standing,
 };
 use serde::Serialize;
 
