@@ -21,6 +21,8 @@ struct Fake {
     fail_tests: Arc<AtomicBool>,
     /// Answer HumanEval/2's solution requests with prose and no code.
     no_code_for_2: Arc<AtomicBool>,
+    /// Fail HumanEval/2's solution requests.
+    fail_solutions_for_2: Arc<AtomicBool>,
 }
 
 fn humaneval() -> Dataset {
@@ -83,7 +85,14 @@ fn handle(mut stream: TcpStream, data: &Dataset, f: &Fake, delay: Duration) {
     let req: serde_json::Value = serde_json::from_slice(&body).unwrap();
     let content = req["messages"][0]["content"].as_str().unwrap_or_default();
     std::thread::sleep(delay);
-    if content.contains("### question") && f.fail_tests.load(Ordering::SeqCst) {
+    let question = content.contains("### question");
+    let fail = if question {
+        f.fail_tests.load(Ordering::SeqCst)
+    } else {
+        f.fail_solutions_for_2.load(Ordering::SeqCst)
+            && content.contains(data.problems[2].problem.prompt.trim_end())
+    };
+    if fail {
         let b = r#"{"error":"down"}"#;
         let _ = write!(
             stream,
@@ -114,6 +123,7 @@ fn fake_server(delay: Duration) -> Arc<Fake> {
         answered: Arc::default(),
         fail_tests: Arc::default(),
         no_code_for_2: Arc::default(),
+        fail_solutions_for_2: Arc::default(),
     });
     let data = Arc::new(humaneval());
     let f2 = f.clone();
@@ -368,4 +378,32 @@ fn a_test_budget_goes_to_the_open_vote_and_a_rerun_buys_nothing() {
     assert_eq!(again["test_allocation"], s["test_allocation"]);
     assert_eq!(again["stages"]["tests"]["samples_new"], 0);
     assert_eq!(again["stages"]["tests"]["samples_stored"], 6);
+}
+
+#[test]
+fn a_problem_without_candidates_gets_no_test_budget() {
+    let f = fake_server(Duration::ZERO);
+    f.fail_solutions_for_2.store(true, Ordering::SeqCst);
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = run_args(&f, dir.path());
+    let m = args.iter().position(|a| a == "-m").unwrap();
+    args[m + 1] = "4".into();
+    args.extend(["--test-budget", "2", "--round-size", "1"].map(String::from));
+    let out = codejury().args(&args).output().unwrap();
+    // HumanEval/2's solution request failed: reported, exit code 1.
+    assert_eq!(out.status.code(), Some(1));
+    let s = json_of(out);
+    // The 6 generations go to the two problems with a vote, none to the
+    // one without candidates (whose vote no test could settle).
+    assert_eq!(s["test_allocation"]["generations"], 6, "{s}");
+    let problems = std::fs::read_to_string(dir.path().join("out/problems.jsonl")).unwrap();
+    let gens: Vec<u64> = problems
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["test_generations"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(gens, vec![3, 3, 0]);
 }

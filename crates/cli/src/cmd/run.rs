@@ -472,9 +472,11 @@ impl OnlineTests<'_> {
             .collect();
         for (i, &task) in self.problems.iter().enumerate() {
             let id = self.data.problems[task].problem.task_id.as_str();
-            // A problem without candidates has no vote to settle.
+            // A problem without candidates has no vote to settle: it gets
+            // no more tests.
             let Some(&k) = at.get(id) else {
                 standings[i].gain = 0.0;
+                standings[i].cap = standings[i].bought;
                 continue;
             };
             let t = &run.tasks[k];
