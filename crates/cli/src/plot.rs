@@ -17,6 +17,9 @@ pub struct Chart<'a> {
     pub lines: Vec<(&'a str, f64)>,
 }
 
+/// The seventh curve's colour (plotters has six named ones).
+const ORANGE: RGBColor = RGBColor(230, 140, 0);
+
 /// Draws `chart` into an SVG file at `path`.
 pub fn draw(path: &Path, chart: &Chart<'_>) -> Result<()> {
     let root = SVGBackend::new(path, (800, 500)).into_drawing_area();
@@ -37,7 +40,7 @@ pub fn draw(path: &Path, chart: &Chart<'_>) -> Result<()> {
             .x_desc(chart.xlabel)
             .y_desc("accuracy (%)")
             .draw()?;
-        let colors = [&RED, &BLUE, &CYAN, &MAGENTA, &GREEN, &BLACK];
+        let colors = [&RED, &BLUE, &CYAN, &MAGENTA, &GREEN, &BLACK, &ORANGE];
         for (i, (name, pts)) in chart.curves.iter().enumerate() {
             let color = colors[i % colors.len()];
             let series: Vec<(f64, f64)> =

@@ -111,6 +111,7 @@ fn scale_draws_a_curve_per_strategy() {
         "greedy-probe",
         "greedy-similarity",
         "online",
+        "online-oracle",
     ] {
         let points = s["strategies"][strategy]
             .as_array()

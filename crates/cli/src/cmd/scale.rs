@@ -9,7 +9,8 @@ use crate::pool::Pool;
 use anyhow::{Context, Result};
 use codejury_core::agreement;
 use codejury_core::allocate::{
-    accuracy_with, online_snapshots, predicted_pass_rate, pruned_coderm, Strategy,
+    accuracy_with, online_snapshots, online_snapshots_deferring, predicted_pass_rate,
+    pruned_coderm, unsolvable, Strategy,
 };
 use codejury_core::metrics::{oracle, spearman, vanilla, Task};
 use codejury_core::Rule;
@@ -204,6 +205,8 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
             for ts in &shuffles {
                 let allocations: Vec<Vec<usize>> = if strategy == Strategy::Online {
                     online_snapshots(ts, &totals, args.rule, args.seed)
+                } else if strategy == Strategy::OnlineOracle {
+                    online_snapshots_deferring(ts, &totals, args.rule, args.seed, &unsolvable(ts))
                 } else {
                     totals
                         .iter()
@@ -275,6 +278,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         "uniform_full_budget_accuracy": uniform_full,
         "online_tests_to_match_uniform_full": matched,
         "uniform_tests_to_match_uniform_full": to_match(Strategy::Uniform),
+        "online_oracle_tests_to_match_uniform_full": to_match(Strategy::OnlineOracle),
         "predictor_spearman": rho,
         "probe_spearman_held_out": probe_rho,
         "similarity_spearman_held_out": similarity_rho,
@@ -324,10 +328,11 @@ fn render_table(curves: &[Curve], s: &Value) -> String {
     }
     let _ = writeln!(
         t,
-        "\nvanilla {:.2}%, oracle {:.2}%; uniform's full-budget accuracy is reached by online with {} and by uniform with {} test generations per problem on average (the pool has {}); first-generation pass-rate predictor: Spearman {:.3} with the true pass rate; hidden-state probe ({}): held-out Spearman {}; candidates' text agreement: held-out Spearman {:.3}; pruning runs {} of {} executions at the full budget.",
+        "\nvanilla {:.2}%, oracle {:.2}%; uniform's full-budget accuracy is reached by online with {}, by online-oracle with {} and by uniform with {} test generations per problem on average (the pool has {}); first-generation pass-rate predictor: Spearman {:.3} with the true pass rate; hidden-state probe ({}): held-out Spearman {}; candidates' text agreement: held-out Spearman {:.3}; pruning runs {} of {} executions at the full budget.",
         100.0 * s["vanilla"].as_f64().unwrap_or(0.0),
         100.0 * s["oracle"].as_f64().unwrap_or(0.0),
         s["online_tests_to_match_uniform_full"].as_f64().map_or("no".to_string(), |x| format!("{x:.1}")),
+        s["online_oracle_tests_to_match_uniform_full"].as_f64().map_or("no".to_string(), |x| format!("{x:.1}")),
         s["uniform_tests_to_match_uniform_full"].as_f64().map_or("no".to_string(), |x| format!("{x:.1}")),
         s["max_tests"],
         s["predictor_spearman"].as_f64().unwrap_or(0.0),

@@ -26,6 +26,12 @@
 //!   candidates within its next [`online::HORIZON`] generations (estimated
 //!   from its tests so far and the yield of its generations; see
 //!   [`online`]). Settled votes stop taking budget.
+//! * [`Strategy::OnlineOracle`]: `online`, except that problems with no
+//!   correct candidate take nothing while any other problem can still buy
+//!   (an upper bound that needs ground truth). It measures how much of
+//!   `online`'s distance to a better allocation is telling unsolvable
+//!   problems apart: no test can make their vote right, yet their votes
+//!   look as undecided as anyone's.
 //!
 //! Budgets count test generations ([`Task::generations`]): a generation
 //! can yield several tests (CodeT's asserts) or none.
@@ -35,8 +41,8 @@ pub mod online;
 use crate::metrics::Task;
 use crate::select::{PassMatrix, Rule};
 pub use online::{
-    change_probability, next_purchases, online_snapshots, outlook, problem_seed, Outlook, Progress,
-    Standing,
+    change_probability, next_purchases, online_snapshots, online_snapshots_deferring, outlook,
+    problem_seed, Outlook, Progress, Standing,
 };
 use serde::Serialize;
 
@@ -58,17 +64,21 @@ pub enum Strategy {
     /// One generation at a time to the vote most likely to move to a
     /// larger group.
     Online,
+    /// `online` with the problems no candidate solves deferred to last
+    /// (needs ground truth).
+    OnlineOracle,
 }
 
 impl Strategy {
     /// Every strategy.
-    pub const ALL: [Strategy; 6] = [
+    pub const ALL: [Strategy; 7] = [
         Strategy::Uniform,
         Strategy::GreedyOracle,
         Strategy::GreedyAgreement,
         Strategy::GreedyProbe,
         Strategy::GreedySimilarity,
         Strategy::Online,
+        Strategy::OnlineOracle,
     ];
 
     /// The command-line name.
@@ -80,6 +90,7 @@ impl Strategy {
             Strategy::GreedyProbe => "greedy-probe",
             Strategy::GreedySimilarity => "greedy-similarity",
             Strategy::Online => "online",
+            Strategy::OnlineOracle => "online-oracle",
         }
     }
 
@@ -119,8 +130,19 @@ impl Strategy {
             Strategy::Online => online_snapshots(tasks, &[budget], rule, 0)
                 .pop()
                 .unwrap_or_default(),
+            Strategy::OnlineOracle => {
+                online_snapshots_deferring(tasks, &[budget], rule, 0, &unsolvable(tasks))
+                    .pop()
+                    .unwrap_or_default()
+            }
         }
     }
+}
+
+/// Per problem, whether none of its candidates is correct (ground truth):
+/// the problems [`Strategy::OnlineOracle`] defers.
+pub fn unsolvable(tasks: &[Task]) -> Vec<bool> {
+    tasks.iter().map(|t| !t.labels.iter().any(|&l| l)).collect()
 }
 
 fn pass_rate(labels: &[bool]) -> f64 {
@@ -282,6 +304,32 @@ mod tests {
             );
             assert_eq!(s.allocate(&tasks, 3, Rule::Coderm, None), vec![1, 1, 1]);
         }
+    }
+
+    #[test]
+    fn the_online_oracle_spends_on_solvable_problems_first() {
+        // Problem 0: no candidate is correct, and no candidate passes any
+        // of its tests, so to `online` its vote stays open. Problem 1:
+        // both candidates are right and pass everything, settled at once.
+        let tasks = vec![
+            task(&["0000", "0000"], &[false, false]),
+            task(&["1111", "1111"], &[true, true]),
+        ];
+        assert_eq!(unsolvable(&tasks), vec![true, false]);
+        // Online sees an open vote and keeps buying for it.
+        assert_eq!(
+            Strategy::Online.allocate(&tasks, 4, Rule::Codet, None),
+            vec![3, 1]
+        );
+        // The oracle knows no test can make it right and buys it last.
+        assert_eq!(
+            Strategy::OnlineOracle.allocate(&tasks, 4, Rule::Codet, None),
+            vec![0, 4]
+        );
+        assert_eq!(
+            Strategy::OnlineOracle.allocate(&tasks, 6, Rule::Codet, None),
+            vec![2, 4]
+        );
     }
 
     #[test]

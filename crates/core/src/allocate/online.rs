@@ -377,6 +377,22 @@ pub fn online_snapshots(
     rule: Rule,
     seed: u64,
 ) -> Vec<Vec<usize>> {
+    online_snapshots_deferring(tasks, budgets, rule, seed, &[])
+}
+
+/// [`online_snapshots`], except that the problems marked in `deferred`
+/// buy nothing while any other problem is below its cap. With `deferred`
+/// = "no candidate is correct" (ground truth) this is the `online-oracle`
+/// bound: what online would reach if it could tell which votes no test
+/// can make right. An empty `deferred` defers nothing.
+pub fn online_snapshots_deferring(
+    tasks: &[Task],
+    budgets: &[usize],
+    rule: Rule,
+    seed: u64,
+    deferred: &[bool],
+) -> Vec<Vec<usize>> {
+    let is_deferred = |i: usize| deferred.get(i).copied().unwrap_or(false);
     let mut useful = vec![0usize; tasks.len()];
     let standing = |i: usize, bought: usize, useful: usize| {
         let t = &tasks[i];
@@ -404,7 +420,20 @@ pub fn online_snapshots(
     let mut out = Vec::with_capacity(budgets.len());
     for &budget in budgets {
         while spent < budget {
-            let Some(&i) = next_purchases(&standings, 1).first() else {
+            // Deferred problems look capped until nothing else is open.
+            let first: Vec<Standing> = standings
+                .iter()
+                .enumerate()
+                .map(|(i, s)| Standing {
+                    cap: if is_deferred(i) { s.bought } else { s.cap },
+                    ..*s
+                })
+                .collect();
+            let pick = next_purchases(&first, 1)
+                .first()
+                .copied()
+                .or_else(|| next_purchases(&standings, 1).first().copied());
+            let Some(i) = pick else {
                 break;
             };
             let bought = standings[i].bought;
