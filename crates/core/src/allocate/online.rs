@@ -420,20 +420,10 @@ pub fn online_snapshots_deferring(
     let mut out = Vec::with_capacity(budgets.len());
     for &budget in budgets {
         while spent < budget {
-            // Deferred problems look capped until nothing else is open.
-            let first: Vec<Standing> = standings
-                .iter()
-                .enumerate()
-                .map(|(i, s)| Standing {
-                    cap: if is_deferred(i) { s.bought } else { s.cap },
-                    ..*s
-                })
-                .collect();
-            let pick = next_purchases(&first, 1)
-                .first()
-                .copied()
-                .or_else(|| next_purchases(&standings, 1).first().copied());
-            let Some(i) = pick else {
+            // The same ranking, deferred problems only once nothing else is open.
+            let ranked = next_purchases(&standings, standings.len());
+            let pick = ranked.iter().find(|&&i| !is_deferred(i)).or(ranked.first());
+            let Some(&i) = pick else {
                 break;
             };
             let bought = standings[i].bought;
