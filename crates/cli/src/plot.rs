@@ -30,12 +30,22 @@ pub fn draw(path: &Path, chart: &Chart<'_>) -> Result<()> {
             .iter()
             .flat_map(|(_, pts)| pts.iter().map(|p| p.0))
             .fold(2.0, f64::max);
+        // The log axis starts at 1, or at the power of ten below the
+        // smallest positive x when a curve starts under 1 (tests run per
+        // problem can be a fraction: most generations give no test).
+        let xmin = chart
+            .curves
+            .iter()
+            .flat_map(|(_, pts)| pts.iter().map(|p| p.0))
+            .filter(|&x| x > 0.0)
+            .fold(1.0, f64::min);
+        let xmin = 10f64.powf(xmin.log10().floor());
         let mut c = ChartBuilder::on(&root)
             .caption(chart.title, ("sans-serif", 22))
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(50)
-            .build_cartesian_2d((1f64..xmax).log_scale(), 0f64..100f64)?;
+            .build_cartesian_2d((xmin..xmax).log_scale(), 0f64..100f64)?;
         c.configure_mesh()
             .x_desc(chart.xlabel)
             .y_desc("accuracy (%)")
@@ -44,7 +54,7 @@ pub fn draw(path: &Path, chart: &Chart<'_>) -> Result<()> {
         for (i, (name, pts)) in chart.curves.iter().enumerate() {
             let color = colors[i % colors.len()];
             let series: Vec<(f64, f64)> =
-                pts.iter().map(|&(x, y)| (x.max(1.0), 100.0 * y)).collect();
+                pts.iter().map(|&(x, y)| (x.max(xmin), 100.0 * y)).collect();
             c.draw_series(LineSeries::new(series, color.stroke_width(2)))?
                 .label(name.as_str())
                 .legend(move |(x, y)| {
@@ -54,13 +64,26 @@ pub fn draw(path: &Path, chart: &Chart<'_>) -> Result<()> {
         for &(name, value) in &chart.lines {
             let style = BLACK.mix(0.4);
             c.draw_series(LineSeries::new(
-                vec![(1.0, 100.0 * value), (xmax, 100.0 * value)],
+                vec![(xmin, 100.0 * value), (xmax, 100.0 * value)],
                 style,
             ))?
             .label(name)
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
         }
+        // The legend goes where the curves are not: top left when every
+        // curve stays in the lower half, else bottom right.
+        let top = chart
+            .curves
+            .iter()
+            .flat_map(|(_, pts)| pts.iter().map(|p| p.1))
+            .fold(0.0, f64::max);
+        let position = if top < 0.55 {
+            SeriesLabelPosition::UpperLeft
+        } else {
+            SeriesLabelPosition::LowerRight
+        };
         c.configure_series_labels()
+            .position(position)
             .border_style(BLACK)
             .background_style(WHITE.mix(0.8))
             .draw()?;

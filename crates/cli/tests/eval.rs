@@ -139,7 +139,37 @@ fn scale_draws_a_curve_per_strategy() {
         s["pruning"]["executions_pruned"].as_u64().unwrap()
             <= s["pruning"]["executions_full"].as_u64().unwrap()
     );
-    assert!(dir.path().join("scale/scale.svg").exists());
+    // Tests run per problem never exceed the pool's, and uniform at the
+    // full budget runs all of them.
+    let pool_tests = s["pool_tests_per_problem"].as_f64().unwrap();
+    assert!(pool_tests > 0.0, "{s}");
+    for (strategy, points) in s["strategies"].as_object().unwrap() {
+        let mut last = 0.0;
+        for p in points.as_array().unwrap() {
+            let run = p["tests_run"].as_f64().unwrap();
+            assert!(
+                run >= last - 1e-9 && run <= pool_tests + 1e-9,
+                "{strategy}: {p}"
+            );
+            last = run;
+        }
+    }
+    let uniform_full = &s["strategies"]["uniform"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()["tests_run"];
+    assert!(
+        (uniform_full.as_f64().unwrap() - pool_tests).abs() < 1e-9,
+        "{s}"
+    );
+    let share = s["tests_run_to_match_uniform_full"]["uniform"]["share_of_pool_tests"]
+        .as_f64()
+        .unwrap();
+    assert!(share > 0.0 && share <= 1.0, "{s}");
+    for svg in ["scale.svg", "scale-tests.svg"] {
+        assert!(dir.path().join("scale").join(svg).exists(), "{svg}");
+    }
     // The probe read SmolLM2's hidden states of all 164 prompts and was
     // scored on problems it never saw.
     let rho = s["probe_spearman_held_out"].as_f64().unwrap();

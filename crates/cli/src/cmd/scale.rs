@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use codejury_core::agreement;
 use codejury_core::allocate::{
     accuracy_with, online_snapshots, online_snapshots_deferring, predicted_pass_rate,
-    pruned_coderm, unsolvable, Strategy,
+    pruned_coderm, tests_run, unsolvable, Strategy,
 };
 use codejury_core::metrics::{oracle, spearman, vanilla, Task};
 use codejury_core::Rule;
@@ -27,7 +27,8 @@ use std::process::ExitCode;
 pub struct Args {
     #[command(flatten)]
     pool: PoolArgs,
-    /// Directory for scale.json, scale.md and scale.svg.
+    /// Directory for scale.json, scale.md, scale.svg (accuracy against
+    /// generations) and scale-tests.svg (against tests run).
     #[arg(long)]
     out: PathBuf,
     /// Seeded shuffles of the order in which each problem's tests are bought.
@@ -128,8 +129,23 @@ fn parse_rule(s: &str) -> Result<Rule, String> {
 
 struct Curve {
     strategy: Strategy,
-    /// (average budget asked, average tests used, accuracy)
-    points: Vec<(usize, f64, f64)>,
+    points: Vec<Point>,
+}
+
+/// One strategy at one budget, averaged over problems and shuffles.
+#[derive(Debug, Clone, Copy)]
+struct Point {
+    /// Test generations per problem asked for.
+    budget: usize,
+    /// Test generations per problem bought (fewer where problems ran out).
+    generations: f64,
+    /// Tests (columns) those generations gave per problem: what the sandbox
+    /// runs against every candidate, so the execution cost. On a CodeT pool
+    /// a generation gives zero to five of them, and allocators differ in
+    /// which kind they buy.
+    tests: f64,
+    /// Expected accuracy of the rule's pick.
+    accuracy: f64,
 }
 
 /// Runs the command.
@@ -201,7 +217,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         .iter()
         .filter(|&&s| s != Strategy::GreedyProbe || probe.is_some())
         .map(|&strategy| {
-            let mut sums = vec![(0.0, 0.0); budgets.len()];
+            let mut sums = vec![(0.0, 0.0, 0.0); budgets.len()];
             for ts in &shuffles {
                 let allocations: Vec<Vec<usize>> = if strategy == Strategy::Online {
                     online_snapshots(ts, &totals, args.rule, args.seed)
@@ -222,7 +238,8 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
                 };
                 for (k, b) in allocations.iter().enumerate() {
                     sums[k].0 += b.iter().sum::<usize>() as f64 / p as f64;
-                    sums[k].1 += accuracy_with(ts, b, args.rule);
+                    sums[k].1 += tests_run(ts, b);
+                    sums[k].2 += accuracy_with(ts, b, args.rule);
                 }
             }
             let r = shuffles.len() as f64;
@@ -231,7 +248,12 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
                 points: budgets
                     .iter()
                     .zip(sums)
-                    .map(|(&avg, (u, a))| (avg, u / r, a / r))
+                    .map(|(&budget, (g, t, a))| Point {
+                        budget,
+                        generations: g / r,
+                        tests: t / r,
+                        accuracy: a / r,
+                    })
                     .collect(),
             }
         })
@@ -254,16 +276,22 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         .sum();
     let pruned: usize = tasks.iter().map(|t| pruned_coderm(&t.matrix).1).sum();
 
-    let uniform_full = curves[0].points.last().map_or(0.0, |x| x.2);
+    let uniform_full = curves[0].points.last().map_or(0.0, |x| x.accuracy);
+    let pool_tests = tasks.iter().map(|t| t.matrix.cols()).sum::<usize>() as f64 / p as f64;
     // The first budget at which a strategy reaches uniform's full-budget
-    // accuracy (tests actually used there).
-    let to_match = |s: Strategy| {
+    // accuracy (generations actually bought there).
+    let first_match = |s: Strategy| {
         curves.iter().find(|c| c.strategy == s).and_then(|c| {
             c.points
                 .iter()
-                .find(|x| x.2 >= uniform_full - 1e-9)
-                .map(|x| x.1)
+                .find(|x| x.accuracy >= uniform_full - 1e-9)
+                .copied()
         })
+    };
+    let to_match = |s: Strategy| first_match(s).map(|x| x.generations);
+    // The same point in tests run, absolute and as a share of the pool's.
+    let tests_to_match = |s: Strategy| {
+        first_match(s).map(|x| json!({"tests_run": x.tests, "share_of_pool_tests": x.tests / pool_tests.max(f64::MIN_POSITIVE)}))
     };
     let matched = to_match(Strategy::Online);
     let summary = json!({
@@ -274,11 +302,17 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         "rule": args.rule.as_str(),
         "repeats": args.repeats,
         "seed": args.seed,
-        "strategies": curves.iter().map(|c| (c.strategy.as_str().to_string(), Value::Array(c.points.iter().map(|&(b, u, a)| json!({"budget": b, "tests_used": u, "accuracy": a})).collect()))).collect::<serde_json::Map<_, _>>(),
+        "strategies": curves.iter().map(|c| (c.strategy.as_str().to_string(), Value::Array(c.points.iter().map(|x| json!({"budget": x.budget, "tests_used": x.generations, "tests_run": x.tests, "accuracy": x.accuracy})).collect()))).collect::<serde_json::Map<_, _>>(),
+        "pool_tests_per_problem": pool_tests,
         "uniform_full_budget_accuracy": uniform_full,
         "online_tests_to_match_uniform_full": matched,
         "uniform_tests_to_match_uniform_full": to_match(Strategy::Uniform),
         "online_oracle_tests_to_match_uniform_full": to_match(Strategy::OnlineOracle),
+        "tests_run_to_match_uniform_full": {
+            "online": tests_to_match(Strategy::Online),
+            "online-oracle": tests_to_match(Strategy::OnlineOracle),
+            "uniform": tests_to_match(Strategy::Uniform),
+        },
         "predictor_spearman": rho,
         "probe_spearman_held_out": probe_rho,
         "similarity_spearman_held_out": similarity_rho,
@@ -294,14 +328,12 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let table = render_table(&curves, &summary);
     std::fs::write(
         args.out.join("scale.md"),
-        format!("# codejury scale\n\n{table}"),
+        format!(
+            "# codejury scale\n\n{table}\n{}",
+            render_tests_table(&curves)
+        ),
     )?;
-    plot(
-        &args.out.join("scale.svg"),
-        &curves,
-        vanilla(&tasks),
-        oracle(&tasks),
-    )?;
+    plot(&args.out, &curves, vanilla(&tasks), oracle(&tasks))?;
     out.summary(&summary, || print!("{table}"));
     Ok(ExitCode::SUCCESS)
 }
@@ -314,27 +346,28 @@ fn render_table(curves: &[Curve], s: &Value) -> String {
     t += "\n|---|";
     t += &"---|".repeat(curves.len());
     t += "\n";
-    for (i, &(b, _, _)) in curves[0].points.iter().enumerate() {
-        let _ = write!(t, "| {b} |");
+    for (i, first) in curves[0].points.iter().enumerate() {
+        let _ = write!(t, "| {} |", first.budget);
         for c in curves {
-            let (_, used, acc) = c.points[i];
-            if used + 1e-9 < b as f64 {
-                let _ = write!(t, " {:.2} [{used:.1}] |", 100.0 * acc);
+            let x = c.points[i];
+            if x.generations + 1e-9 < x.budget as f64 {
+                let _ = write!(t, " {:.2} [{:.1}] |", 100.0 * x.accuracy, x.generations);
             } else {
-                let _ = write!(t, " {:.2} |", 100.0 * acc);
+                let _ = write!(t, " {:.2} |", 100.0 * x.accuracy);
             }
         }
         t += "\n";
     }
     let _ = writeln!(
         t,
-        "\nvanilla {:.2}%, oracle {:.2}%; uniform's full-budget accuracy is reached by online with {}, by online-oracle with {} and by uniform with {} test generations per problem on average (the pool has {}); first-generation pass-rate predictor: Spearman {:.3} with the true pass rate; hidden-state probe ({}): held-out Spearman {}; candidates' text agreement: held-out Spearman {:.3}; pruning runs {} of {} executions at the full budget.",
+        "\nvanilla {:.2}%, oracle {:.2}%; uniform's full-budget accuracy is reached by online with {}, by online-oracle with {} and by uniform with {} test generations per problem on average (the pool has {}; in brackets the share of the pool's {:.1} tests per problem they run); first-generation pass-rate predictor: Spearman {:.3} with the true pass rate; hidden-state probe ({}): held-out Spearman {}; candidates' text agreement: held-out Spearman {:.3}; pruning runs {} of {} executions at the full budget.",
         100.0 * s["vanilla"].as_f64().unwrap_or(0.0),
         100.0 * s["oracle"].as_f64().unwrap_or(0.0),
-        s["online_tests_to_match_uniform_full"].as_f64().map_or("no".to_string(), |x| format!("{x:.1}")),
-        s["online_oracle_tests_to_match_uniform_full"].as_f64().map_or("no".to_string(), |x| format!("{x:.1}")),
-        s["uniform_tests_to_match_uniform_full"].as_f64().map_or("no".to_string(), |x| format!("{x:.1}")),
+        matched(s, "online"),
+        matched(s, "online-oracle"),
+        matched(s, "uniform"),
         s["max_tests"],
+        s["pool_tests_per_problem"].as_f64().unwrap_or(0.0),
         s["predictor_spearman"].as_f64().unwrap_or(0.0),
         s["probe_model"].as_str().unwrap_or("none"),
         s["probe_spearman_held_out"].as_f64().map_or("n/a".to_string(), |x| format!("{x:.3}")),
@@ -345,20 +378,76 @@ fn render_table(curves: &[Curve], s: &Value) -> String {
     t
 }
 
-fn plot(path: &Path, curves: &[Curve], vanilla: f64, oracle: f64) -> Result<()> {
-    let chart = Chart {
-        title: "accuracy vs test budget",
-        xlabel: "test generations per problem (used)",
-        curves: curves
-            .iter()
-            .map(|c| {
-                (
-                    c.strategy.as_str().to_string(),
-                    c.points.iter().map(|p| (p.1, p.2)).collect(),
-                )
-            })
-            .collect(),
-        lines: vec![("oracle", oracle), ("vanilla", vanilla)],
-    };
-    crate::plot::draw(path, &chart)
+/// `"48.0 [27%]"`: the generations per problem at which `strategy` first
+/// reaches uniform's full-budget accuracy, and the share of the pool's
+/// tests it runs there; `"no"` if it never does.
+fn matched(s: &Value, strategy: &str) -> String {
+    let key = format!("{}_tests_to_match_uniform_full", strategy.replace('-', "_"));
+    match s[key.as_str()].as_f64() {
+        None => "no".to_string(),
+        Some(g) => {
+            let share = s["tests_run_to_match_uniform_full"][strategy]["share_of_pool_tests"]
+                .as_f64()
+                .unwrap_or(0.0);
+            format!("{g:.1} [{:.0}%]", 100.0 * share)
+        }
+    }
+}
+
+/// The tests each strategy runs per problem at each budget, in `scale.md`
+/// beside the accuracy table: what the sandbox spends, where the budget
+/// counts model calls.
+fn render_tests_table(curves: &[Curve]) -> String {
+    let mut t =
+        "tests run per problem (the sandbox's cost) at each budget\n\n| budget |".to_string();
+    for c in curves {
+        let _ = write!(t, " {} |", c.strategy.as_str());
+    }
+    t += "\n|---|";
+    t += &"---|".repeat(curves.len());
+    t += "\n";
+    for (i, first) in curves[0].points.iter().enumerate() {
+        let _ = write!(t, "| {} |", first.budget);
+        for c in curves {
+            let _ = write!(t, " {:.1} |", c.points[i].tests);
+        }
+        t += "\n";
+    }
+    t
+}
+
+/// Draws `scale.svg` (accuracy against generations bought) and
+/// `scale-tests.svg` (against tests run) into `dir`.
+fn plot(dir: &Path, curves: &[Curve], vanilla: f64, oracle: f64) -> Result<()> {
+    for (file, title, xlabel, x) in [
+        (
+            "scale.svg",
+            "accuracy vs test budget",
+            "test generations per problem (used)",
+            (|p: &Point| p.generations) as fn(&Point) -> f64,
+        ),
+        (
+            "scale-tests.svg",
+            "accuracy vs tests run",
+            "tests run per problem",
+            |p: &Point| p.tests,
+        ),
+    ] {
+        let chart = Chart {
+            title,
+            xlabel,
+            curves: curves
+                .iter()
+                .map(|c| {
+                    (
+                        c.strategy.as_str().to_string(),
+                        c.points.iter().map(|p| (x(p), p.accuracy)).collect(),
+                    )
+                })
+                .collect(),
+            lines: vec![("oracle", oracle), ("vanilla", vanilla)],
+        };
+        crate::plot::draw(&dir.join(file), &chart)?;
+    }
+    Ok(())
 }

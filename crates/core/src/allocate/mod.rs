@@ -214,6 +214,19 @@ pub fn accuracy_with(tasks: &[Task], b: &[usize], rule: Rule) -> f64 {
     total / tasks.len() as f64
 }
 
+/// Mean tests per problem when problem `i` buys its first `b[i]`
+/// generations: the sandbox's cost of an allocation. It differs from the
+/// generations bought wherever a generation yields other than one test (a
+/// CodeT sample gives zero to five asserts), so two allocators with the same
+/// budget of model calls can run very different numbers of tests.
+pub fn tests_run(tasks: &[Task], b: &[usize]) -> f64 {
+    if tasks.is_empty() {
+        return 0.0;
+    }
+    let total: usize = tasks.iter().zip(b).map(|(t, &k)| t.columns_of(k)).sum();
+    total as f64 / tasks.len() as f64
+}
+
 /// Runs the tests of a problem in order and stops running a candidate as
 /// soon as it can no longer reach the top pass count. Returns the CodeRM
 /// selection (identical to running everything) and the executions made.
@@ -330,6 +343,20 @@ mod tests {
             Strategy::OnlineOracle.allocate(&tasks, 6, Rule::Codet, None),
             vec![2, 4]
         );
+    }
+
+    #[test]
+    fn tests_run_counts_what_the_bought_generations_gave() {
+        // Problem 0's generations gave 0, 3 and 1 tests; problem 1's one
+        // test each.
+        let mut t0 = task(&["1010", "0101"], &[true, false]);
+        t0.generations = vec![0, 3, 1];
+        let t1 = task(&["11", "10"], &[true, false]);
+        let tasks = vec![t0, t1];
+        assert_eq!(tests_run(&tasks, &[1, 1]), 0.5);
+        assert_eq!(tests_run(&tasks, &[2, 1]), 2.0);
+        assert_eq!(tests_run(&tasks, &[3, 2]), 3.0);
+        assert_eq!(tests_run(&[], &[]), 0.0);
     }
 
     #[test]
