@@ -338,8 +338,10 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn render_table(curves: &[Curve], s: &Value) -> String {
-    let mut t = format!("{} accuracy (%) by average test generations per problem; tests actually used in brackets where fewer\n\n| budget |", s["rule"].as_str().unwrap_or("coderm"));
+/// A markdown table with a row per budget and a column per strategy,
+/// `cell` writing each entry.
+fn grid(caption: &str, curves: &[Curve], cell: impl Fn(&Point) -> String) -> String {
+    let mut t = format!("{caption}\n\n| budget |");
     for c in curves {
         let _ = write!(t, " {} |", c.strategy.as_str());
     }
@@ -349,20 +351,34 @@ fn render_table(curves: &[Curve], s: &Value) -> String {
     for (i, first) in curves[0].points.iter().enumerate() {
         let _ = write!(t, "| {} |", first.budget);
         for c in curves {
-            let x = c.points[i];
-            if x.generations + 1e-9 < x.budget as f64 {
-                let _ = write!(t, " {:.2} [{:.1}] |", 100.0 * x.accuracy, x.generations);
-            } else {
-                let _ = write!(t, " {:.2} |", 100.0 * x.accuracy);
-            }
+            let _ = write!(t, " {} |", cell(&c.points[i]));
         }
         t += "\n";
     }
+    t
+}
+
+fn render_table(curves: &[Curve], s: &Value) -> String {
+    let caption = format!("{} accuracy (%) by average test generations per problem; tests actually used in brackets where fewer", s["rule"].as_str().unwrap_or("coderm"));
+    let uniform_full = s["uniform_full_budget_accuracy"].as_f64().unwrap_or(0.0);
+    let mut t = grid(&caption, curves, |x| {
+        if x.generations + 1e-9 < x.budget as f64 {
+            format!("{:.2} [{:.1}]", 100.0 * x.accuracy, x.generations)
+        } else {
+            format!("{:.2}", 100.0 * x.accuracy)
+        }
+    });
     let _ = writeln!(
         t,
-        "\nvanilla {:.2}%, oracle {:.2}%; uniform's full-budget accuracy is reached by online with {}, by online-oracle with {} and by uniform with {} test generations per problem on average (the pool has {}; in brackets the share of the pool's {:.1} tests per problem they run); first-generation pass-rate predictor: Spearman {:.3} with the true pass rate; hidden-state probe ({}): held-out Spearman {}; candidates' text agreement: held-out Spearman {:.3}; pruning runs {} of {} executions at the full budget.",
+        "\nvanilla {:.2}%, oracle {:.2}%; uniform's full-budget accuracy ({:.2}%{}) is reached by online with {}, by online-oracle with {} and by uniform with {} test generations per problem on average (the pool has {}; in brackets the share of the pool's {:.1} tests per problem they run); first-generation pass-rate predictor: Spearman {:.3} with the true pass rate; hidden-state probe ({}): held-out Spearman {}; candidates' text agreement: held-out Spearman {:.3}; pruning runs {} of {} executions at the full budget.",
         100.0 * s["vanilla"].as_f64().unwrap_or(0.0),
         100.0 * s["oracle"].as_f64().unwrap_or(0.0),
+        100.0 * uniform_full,
+        if uniform_full < s["vanilla"].as_f64().unwrap_or(0.0) {
+            ", below vanilla: under this rule all the tests pick worse than none"
+        } else {
+            ""
+        },
         matched(s, "online"),
         matched(s, "online-oracle"),
         matched(s, "uniform"),
@@ -398,22 +414,11 @@ fn matched(s: &Value, strategy: &str) -> String {
 /// beside the accuracy table: what the sandbox spends, where the budget
 /// counts model calls.
 fn render_tests_table(curves: &[Curve]) -> String {
-    let mut t =
-        "tests run per problem (the sandbox's cost) at each budget\n\n| budget |".to_string();
-    for c in curves {
-        let _ = write!(t, " {} |", c.strategy.as_str());
-    }
-    t += "\n|---|";
-    t += &"---|".repeat(curves.len());
-    t += "\n";
-    for (i, first) in curves[0].points.iter().enumerate() {
-        let _ = write!(t, "| {} |", first.budget);
-        for c in curves {
-            let _ = write!(t, " {:.1} |", c.points[i].tests);
-        }
-        t += "\n";
-    }
-    t
+    grid(
+        "tests run per problem (the sandbox's cost) at each budget",
+        curves,
+        |x| format!("{:.1}", x.tests),
+    )
 }
 
 /// Draws `scale.svg` (accuracy against generations bought) and
