@@ -293,7 +293,6 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let tests_to_match = |s: Strategy| {
         first_match(s).map(|x| json!({"tests_run": x.tests, "share_of_pool_tests": x.tests / pool_tests.max(f64::MIN_POSITIVE)}))
     };
-    let matched = to_match(Strategy::Online);
     let summary = json!({
         "tasks": tasks.len(),
         "max_tests": max_m,
@@ -305,7 +304,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         "strategies": curves.iter().map(|c| (c.strategy.as_str().to_string(), Value::Array(c.points.iter().map(|x| json!({"budget": x.budget, "tests_used": x.generations, "tests_run": x.tests, "accuracy": x.accuracy})).collect()))).collect::<serde_json::Map<_, _>>(),
         "pool_tests_per_problem": pool_tests,
         "uniform_full_budget_accuracy": uniform_full,
-        "online_tests_to_match_uniform_full": matched,
+        "online_tests_to_match_uniform_full": to_match(Strategy::Online),
         "uniform_tests_to_match_uniform_full": to_match(Strategy::Uniform),
         "online_oracle_tests_to_match_uniform_full": to_match(Strategy::OnlineOracle),
         "tests_run_to_match_uniform_full": {
@@ -379,9 +378,9 @@ fn render_table(curves: &[Curve], s: &Value) -> String {
         } else {
             ""
         },
-        matched(s, "online"),
-        matched(s, "online-oracle"),
-        matched(s, "uniform"),
+        reached_at(s, "online"),
+        reached_at(s, "online-oracle"),
+        reached_at(s, "uniform"),
         s["max_tests"],
         s["pool_tests_per_problem"].as_f64().unwrap_or(0.0),
         s["predictor_spearman"].as_f64().unwrap_or(0.0),
@@ -397,7 +396,7 @@ fn render_table(curves: &[Curve], s: &Value) -> String {
 /// `"48.0 [27%]"`: the generations per problem at which `strategy` first
 /// reaches uniform's full-budget accuracy, and the share of the pool's
 /// tests it runs there; `"no"` if it never does.
-fn matched(s: &Value, strategy: &str) -> String {
+fn reached_at(s: &Value, strategy: &str) -> String {
     let key = format!("{}_tests_to_match_uniform_full", strategy.replace('-', "_"));
     match s[key.as_str()].as_f64() {
         None => "no".to_string(),
