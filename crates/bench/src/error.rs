@@ -1,6 +1,7 @@
 //! Errors of the benchmark crate; each names the file and, where there is
 //! one, the line and field.
 
+use codejury_core::Hint;
 use std::path::PathBuf;
 
 /// Why a benchmark or sample file could not be used.
@@ -17,7 +18,7 @@ pub enum BenchError {
         message: String,
     },
     /// The file could not be read.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -26,7 +27,7 @@ pub enum BenchError {
         source: std::io::Error,
     },
     /// A downloaded or cached file has the wrong content.
-    #[error("{}: sha256 is {actual}, expected {expected}\nhint: delete the file and run again to fetch a fresh copy, or pass a good local copy", path.display())]
+    #[error("{}: sha256 is {actual}, expected {expected}", path.display())]
     Checksum {
         /// The file.
         path: PathBuf,
@@ -36,7 +37,7 @@ pub enum BenchError {
         expected: String,
     },
     /// A file could not be fetched.
-    #[error("cannot fetch {what}: {message}\nhint: download it by hand and pass its path (see `codejury --help`), or set CODEJURY_DATA_DIR")]
+    #[error("cannot fetch {what}: {message}")]
     Fetch {
         /// What was being fetched.
         what: String,
@@ -53,7 +54,23 @@ pub enum BenchError {
         /// The unknown id.
         task_id: String,
     },
-    /// The sandbox failed as a whole.
-    #[error(transparent)]
-    Sandbox(#[from] codejury_sandbox::SandboxError),
+}
+
+impl Hint for BenchError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            BenchError::Checksum { .. } => Some(
+                "delete the file and run again to fetch a fresh copy, or pass a good local copy"
+                    .into(),
+            ),
+            BenchError::Fetch { .. } => Some(
+                "download it by hand and pass its path (see `codejury --help`), or set CODEJURY_DATA_DIR"
+                    .into(),
+            ),
+            BenchError::UnknownTask { .. } => {
+                Some("check that --bench names the benchmark the file was written for".into())
+            }
+            BenchError::Parse { .. } | BenchError::Io { .. } => None,
+        }
+    }
 }

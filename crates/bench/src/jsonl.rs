@@ -20,6 +20,11 @@ pub struct Record<'p> {
 }
 
 impl Record<'_> {
+    /// The file this record was read from.
+    pub fn path(&self) -> &Path {
+        self.path
+    }
+
     /// An error at this record.
     pub fn error(&self, message: impl Into<String>) -> BenchError {
         BenchError::Parse {

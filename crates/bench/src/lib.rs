@@ -5,7 +5,9 @@
 //! whether a program is correct ([`GroundTruth`]). Files are read from a
 //! path the user gives, from `CODEJURY_DATA_DIR`, or from a checksum-verified
 //! cache that is filled from the public source on first use ([`fetch`]).
-//! [`label`] runs programs through that ground truth in the sandbox.
+//! [`label`](mod@label) runs programs through that ground truth in the sandbox.
+
+#![warn(missing_docs, unreachable_pub)]
 
 pub mod error;
 pub mod fetch;

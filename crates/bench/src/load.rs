@@ -4,19 +4,23 @@ use crate::fetch::{self, DataFile};
 use crate::jsonl::{self, Record};
 use crate::BenchError;
 use codejury_core::Problem;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 /// The benchmarks codejury knows how to fetch and grade.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Benchmark {
     /// OpenAI HumanEval: 164 problems graded by `check(candidate)`.
+    #[serde(rename = "humaneval")]
     HumanEval,
     /// HumanEval+ v0.1.10: HumanEval with 80× more inputs, graded EvalPlus's way.
+    #[serde(rename = "humaneval-plus")]
     HumanEvalPlus,
     /// MBPP+ v0.2.0: 378 MBPP problems graded EvalPlus's way.
+    #[serde(rename = "mbpp-plus")]
     MbppPlus,
 }
 
@@ -35,6 +39,11 @@ impl Benchmark {
             Benchmark::HumanEvalPlus => "humaneval-plus",
             Benchmark::MbppPlus => "mbpp-plus",
         }
+    }
+
+    /// The language its programs are written in.
+    pub fn language(self) -> &'static str {
+        "python"
     }
 
     /// The published file.

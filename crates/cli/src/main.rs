@@ -1,14 +1,18 @@
 //! `codejury`: pick the right program out of many LLM samples by letting
 //! LLM-written unit tests vote.
+//!
+//! The binary is a thin caller of `codejury-pipeline`: it parses flags into
+//! the pipeline's typed settings, draws progress, turns Ctrl-C into a
+//! cancellation, and renders results and errors (with their hints).
 
-mod backend;
+mod args;
 mod cmd;
-mod common;
-mod plot;
-mod pool;
-mod report;
+mod output;
+mod progress;
+mod signals;
 
 use clap::{Parser, Subcommand};
+use codejury_pipeline::Hint;
 use std::process::ExitCode;
 
 /// Pick the right program out of many LLM samples by letting LLM-written unit tests vote.
@@ -41,7 +45,7 @@ enum Command {
     Eval(cmd::eval::Args),
     /// Accuracy against the test budget per allocation strategy, on a pool.
     Scale(cmd::scale::Args),
-    /// Measure the execution engine against its baselines.
+    /// Measure the execution engine and the embedded model against their baselines.
     #[command(subcommand)]
     Bench(cmd::bench::BenchCommand),
 }
@@ -59,7 +63,7 @@ fn main() -> ExitCode {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
-    let out = common::Output { json: cli.json };
+    let out = output::Output { json: cli.json };
     let result = match cli.command {
         Command::VerifyBench(a) => cmd::verify_bench::run(a, &out),
         Command::Label(a) => cmd::label::run(a, &out),
@@ -74,7 +78,19 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
+            if let Some(hint) = hint(&e) {
+                eprintln!("hint: {hint}");
+            }
             ExitCode::from(2)
         }
     }
+}
+
+/// The hint of the first error in the chain that has one.
+fn hint(e: &anyhow::Error) -> Option<String> {
+    e.chain().find_map(|cause| {
+        cause
+            .downcast_ref::<codejury_pipeline::Error>()
+            .and_then(Hint::hint)
+    })
 }

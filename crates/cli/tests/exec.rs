@@ -119,7 +119,7 @@ fn a_completion_without_problems_is_a_clear_error() {
     std::fs::write(&tests, "{\"task_id\": \"t\", \"test\": \"assert True\"}\n").unwrap();
     let err = stderr();
     assert!(
-        err.contains("s.jsonl:1: a `completion` needs the problem's prompt"),
+        err.contains("s.jsonl:1: field `completion` needs the problem's prompt"),
         "{err}"
     );
 }

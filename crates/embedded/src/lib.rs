@@ -8,6 +8,8 @@
 //! reads them. It sits in its own crate because building llama.cpp takes
 //! minutes, and nothing else should wait for it.
 
+#![warn(missing_docs, unreachable_pub)]
+
 mod engine;
 
 pub use engine::{EmbeddedConfig, EmbeddedGenerator};

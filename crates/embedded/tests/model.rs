@@ -16,24 +16,15 @@ fn model() -> EmbeddedGenerator {
 }
 
 fn ask(g: &EmbeddedGenerator, prompt: Prompt, n: usize, start: usize, s: Sampling) -> Response {
-    let mut out = None;
-    g.generate(
-        vec![Request {
-            id: 7,
-            task_id: "T".into(),
-            prompt,
-            n,
-            start,
-            sampling: s,
-        }],
-        &mut |id, r| {
-            assert_eq!(id, 7);
-            out = Some(r.unwrap());
-            true
-        },
-    )
-    .unwrap();
-    out.unwrap()
+    g.generate_blocking(&Request {
+        id: 7,
+        task_id: "T".into(),
+        prompt,
+        n,
+        start,
+        sampling: s,
+    })
+    .unwrap()
 }
 
 #[test]

@@ -1,38 +1,12 @@
 //! The one interface every model backend implements, and the values that
 //! cross it.
 
+pub use codejury_core::prompt::{Message, Prompt};
+use codejury_core::Hint;
 use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
-
-/// One chat message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Message {
-    /// `system`, `user` or `assistant`.
-    pub role: String,
-    /// The text.
-    pub content: String,
-}
-
-impl Message {
-    /// A user message: codejury's prompts are all single-turn.
-    pub fn user(content: impl Into<String>) -> Message {
-        Message {
-            role: "user".into(),
-            content: content.into(),
-        }
-    }
-}
-
-/// What a model is asked: chat messages for instruction-tuned models, plain
-/// text for base models to continue.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Prompt {
-    /// A conversation, sent to `/v1/chat/completions`.
-    Chat(Vec<Message>),
-    /// A text to continue, sent to `/v1/completions`.
-    Text(String),
-}
 
 /// How to sample. Part of every cache key, so changing any of it means new
 /// generations rather than stale ones.
@@ -139,13 +113,34 @@ pub enum GenError {
     Model(String),
 }
 
-/// A source of samples.
-///
-/// `generate` runs every request, as concurrently as the backend allows,
-/// and pushes each result into `sink` as soon as it is done, in whatever
-/// order they finish. The sink returns `false` to stop early (Ctrl-C, or an
-/// error the caller cannot take); requests not yet finished are dropped.
-/// A failed request is reported to the sink and does not stop the others.
+impl Hint for GenError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            GenError::Rejected { status: 401 | 403, .. } => {
+                Some("check the API key (--api-key-env names the variable it is read from)".into())
+            }
+            GenError::Rejected { status: 404, .. } => {
+                Some("check the model name and that the URL ends in /v1".into())
+            }
+            GenError::GaveUp { .. } => Some(
+                "the server kept failing; run the same command again later to resume where it stopped"
+                    .into(),
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// A future a [`Generator`] returns: boxed, so generators can sit behind
+/// `dyn`, and `Send`, so a multi-threaded runtime can drive it.
+pub type GenFuture<'a> = Pin<Box<dyn Future<Output = Result<Response, GenError>> + Send + 'a>>;
+
+/// A source of samples, asynchronous: one request in, one future of its
+/// samples out. Backends never own a runtime; they run on the caller's
+/// (tokio, since the HTTP client and the embedded model's blocking pool
+/// need one). [`crate::drive::generate_all`] runs many requests at once and
+/// pushes results into a sink; [`crate::drive::blocking`] does the same
+/// for synchronous callers.
 pub trait Generator: Send + Sync {
     /// A stable name for cache keys: the model and API, not the server
     /// address, so the same model behind another URL shares its samples.
@@ -155,10 +150,12 @@ pub trait Generator: Send + Sync {
     /// (2 × parameters × tokens).
     fn parameters(&self) -> Option<u64>;
 
-    /// Runs the requests; see the trait's documentation.
-    fn generate(
-        &self,
-        requests: Vec<Request>,
-        sink: &mut dyn FnMut(usize, Result<Response, GenError>) -> bool,
-    ) -> Result<(), GenError>;
+    /// How many requests are worth having in flight at once (an HTTP
+    /// backend's configured concurrency; one for a model on this CPU).
+    fn concurrency(&self) -> usize {
+        1
+    }
+
+    /// Generates the samples of one request.
+    fn generate(&self, request: Request) -> GenFuture<'_>;
 }

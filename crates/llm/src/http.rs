@@ -18,7 +18,7 @@
 //! fields, since server-specific options (vLLM's `top_k`, llama.cpp's
 //! `cache_prompt`) break typed clients.
 
-use crate::generator::{Completion, GenError, Generator, Prompt, Request, Response};
+use crate::generator::{Completion, GenError, GenFuture, Generator, Prompt, Request, Response};
 use rand::RngExt;
 use serde_json::{json, Map, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -134,16 +134,17 @@ enum Failure {
     Fatal(GenError),
 }
 
-/// The OpenAI-compatible backend.
+/// The OpenAI-compatible backend. Its futures run on the caller's tokio
+/// runtime; calls in flight are bounded by the configured concurrency
+/// across every caller sharing it.
 pub struct HttpGenerator {
-    config: HttpConfig,
-    client: reqwest::Client,
-    runtime: tokio::runtime::Runtime,
-    endpoints: Arc<Endpoints>,
+    ctx: Arc<CallContext>,
+    gate: Arc<tokio::sync::Semaphore>,
 }
 
 impl HttpGenerator {
-    /// Builds the client and its runtime.
+    /// Builds the client (no runtime is started: requests run on the
+    /// caller's).
     pub fn new(config: HttpConfig) -> Result<HttpGenerator, GenError> {
         if config.base_urls.is_empty() {
             return Err(GenError::Setup("no base URL given".into()));
@@ -154,11 +155,6 @@ impl HttpGenerator {
             .pool_max_idle_per_host(config.concurrency)
             .build()
             .map_err(|e| GenError::Setup(format!("HTTP client: {e}")))?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|e| GenError::Setup(format!("async runtime: {e}")))?;
         let endpoints = Arc::new(Endpoints {
             list: Mutex::new(
                 config
@@ -172,65 +168,46 @@ impl HttpGenerator {
             ),
             next: AtomicUsize::new(0),
         });
+        let gate = Arc::new(tokio::sync::Semaphore::new(config.concurrency.max(1)));
         Ok(HttpGenerator {
-            config,
-            client,
-            runtime,
-            endpoints,
+            ctx: Arc::new(CallContext {
+                config,
+                client,
+                endpoints,
+            }),
+            gate,
         })
     }
 }
 
 impl Generator for HttpGenerator {
     fn identity(&self) -> String {
-        let api = match self.config.api {
+        let config = &self.ctx.config;
+        let api = match config.api {
             Api::Chat => "chat",
             Api::Completions => "completions",
         };
-        let extra = Value::Object(self.config.extra.clone());
-        format!("openai:{api}:{}:{extra}", self.config.model)
+        let extra = Value::Object(config.extra.clone());
+        format!("openai:{api}:{}:{extra}", config.model)
     }
 
     fn parameters(&self) -> Option<u64> {
-        self.config.parameters
+        self.ctx.config.parameters
     }
 
-    fn generate(
-        &self,
-        requests: Vec<Request>,
-        sink: &mut dyn FnMut(usize, Result<Response, GenError>) -> bool,
-    ) -> Result<(), GenError> {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let gate = Arc::new(tokio::sync::Semaphore::new(self.config.concurrency.max(1)));
-        let ctx = Arc::new(CallContext {
-            config: self.config.clone(),
-            client: self.client.clone(),
-            endpoints: self.endpoints.clone(),
-        });
-        let mut handles = Vec::with_capacity(requests.len());
-        for req in requests {
-            let tx = tx.clone();
-            let gate = gate.clone();
-            let ctx = ctx.clone();
-            handles.push(self.runtime.spawn(async move {
-                let Ok(_permit) = gate.acquire_owned().await else {
-                    return;
-                };
-                let id = req.id;
-                let result = ctx.request(req).await;
-                let _ = tx.send((id, result));
-            }));
-        }
-        drop(tx);
-        for (id, result) in rx {
-            if !sink(id, result) {
-                break;
-            }
-        }
-        for h in handles {
-            h.abort();
-        }
-        Ok(())
+    fn concurrency(&self) -> usize {
+        self.ctx.config.concurrency.max(1)
+    }
+
+    fn generate(&self, request: Request) -> GenFuture<'_> {
+        Box::pin(async move {
+            let _permit = self
+                .gate
+                .acquire()
+                .await
+                .map_err(|_| GenError::Setup("the HTTP backend was shut down".into()))?;
+            self.ctx.request(request).await
+        })
     }
 }
 

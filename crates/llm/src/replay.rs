@@ -6,7 +6,7 @@
 //! a `samples` array of texts (CodeT's pools). A task's texts form one
 //! stream in file order; sample `k` of a request is text `start + k`.
 
-use crate::generator::{Completion, GenError, Generator, Request, Response};
+use crate::generator::{Completion, GenError, GenFuture, Generator, Request, Response};
 use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -97,33 +97,29 @@ impl Generator for ReplayGenerator {
         None
     }
 
-    fn generate(
-        &self,
-        requests: Vec<Request>,
-        sink: &mut dyn FnMut(usize, Result<Response, GenError>) -> bool,
-    ) -> Result<(), GenError> {
-        for req in requests {
-            let stream = self.texts.get(&req.task_id).map_or(&[][..], Vec::as_slice);
-            let end = (req.start + req.n).min(stream.len());
-            let completions = stream
-                .get(req.start..end)
-                .unwrap_or_default()
-                .iter()
-                .map(|t| Completion {
-                    text: t.clone(),
-                    finish_reason: Some("replay".into()),
-                })
-                .collect();
-            let response = Response {
-                completions,
-                calls: 0,
-                ..Response::default()
-            };
-            if !sink(req.id, Ok(response)) {
-                break;
-            }
-        }
-        Ok(())
+    /// Replay answers at once; many requests can be in flight.
+    fn concurrency(&self) -> usize {
+        64
+    }
+
+    fn generate(&self, req: Request) -> GenFuture<'_> {
+        let stream = self.texts.get(&req.task_id).map_or(&[][..], Vec::as_slice);
+        let end = (req.start + req.n).min(stream.len());
+        let completions = stream
+            .get(req.start..end)
+            .unwrap_or_default()
+            .iter()
+            .map(|t| Completion {
+                text: t.clone(),
+                finish_reason: Some("replay".into()),
+            })
+            .collect();
+        let response = Response {
+            completions,
+            calls: 0,
+            ..Response::default()
+        };
+        Box::pin(std::future::ready(Ok(response)))
     }
 }
 
@@ -153,24 +149,15 @@ mod tests {
         writeln!(f, r#"{{"task_id": "A", "samples": ["a2", "a3"]}}"#).unwrap();
         let g = ReplayGenerator::open(f.path()).unwrap();
         assert_eq!(g.available("A"), 4);
-        let mut got = Vec::new();
-        g.generate(
-            vec![
-                request(0, "A", 1, 2),
-                request(1, "B", 0, 3),
-                request(2, "C", 0, 1),
-            ],
-            &mut |id, r| {
-                let texts: Vec<String> =
-                    r.unwrap().completions.into_iter().map(|c| c.text).collect();
-                got.push((id, texts));
-                true
-            },
-        )
-        .unwrap();
-        assert_eq!(got[0], (0, vec!["a1".to_string(), "a2".to_string()]));
-        assert_eq!(got[1], (1, vec!["b0".to_string()]));
-        assert_eq!(got[2], (2, vec![]));
+        let texts = |r: Request| -> Vec<String> {
+            let resp = futures_util::FutureExt::now_or_never(g.generate(r))
+                .expect("replay answers at once")
+                .unwrap();
+            resp.completions.into_iter().map(|c| c.text).collect()
+        };
+        assert_eq!(texts(request(0, "A", 1, 2)), ["a1", "a2"]);
+        assert_eq!(texts(request(1, "B", 0, 3)), ["b0"]);
+        assert!(texts(request(2, "C", 0, 1)).is_empty());
     }
 
     #[test]

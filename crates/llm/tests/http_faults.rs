@@ -2,6 +2,7 @@
 //! purpose: 500s, 429 with Retry-After, hangs, dropped connections,
 //! malformed JSON, a dead endpoint, and servers that ignore `n`.
 
+use codejury_llm::drive::{self, GenerationSink};
 use codejury_llm::http::{Api, HttpConfig, HttpGenerator};
 use codejury_llm::{GenError, Generator, Message, Prompt, Request, Response, Sampling};
 use std::collections::VecDeque;
@@ -10,6 +11,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
 
 /// What the server does with one request.
 #[derive(Debug, Clone, Copy)]
@@ -162,13 +164,39 @@ fn request(id: usize, n: usize) -> Request {
     }
 }
 
+/// A sink that keeps every result, and stops after `stop_after` if set.
+struct Keep {
+    out: Vec<(usize, Result<Response, GenError>)>,
+    stop_after: Option<usize>,
+}
+
+impl GenerationSink for Keep {
+    type Error = std::convert::Infallible;
+
+    fn response(&mut self, id: usize, r: Result<Response, GenError>) -> Result<bool, Self::Error> {
+        self.out.push((id, r));
+        Ok(self.stop_after.is_none_or(|n| self.out.len() < n))
+    }
+}
+
+/// The test owns the runtime, as the command line does.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 fn run(g: &HttpGenerator, reqs: Vec<Request>) -> Vec<(usize, Result<Response, GenError>)> {
-    let mut out = Vec::new();
-    g.generate(reqs, &mut |id, r| {
-        out.push((id, r));
-        true
-    })
-    .unwrap();
+    let rt = runtime();
+    let mut sink = Keep {
+        out: Vec::new(),
+        stop_after: None,
+    };
+    drive::blocking::generate_all(rt.handle(), g, reqs, &CancellationToken::new(), &mut sink)
+        .unwrap();
+    let mut out = sink.out;
     out.sort_by_key(|(id, _)| *id);
     out
 }
@@ -288,16 +316,53 @@ fn a_sink_that_says_stop_stops() {
     let mut c = config(vec![s.url.clone()]);
     c.concurrency = 1;
     let g = HttpGenerator::new(c).unwrap();
-    let mut got = 0;
-    g.generate((0..10).map(|i| request(i, 1)).collect(), &mut |_, _| {
-        got += 1;
-        got < 2
-    })
-    .unwrap();
-    assert_eq!(got, 2);
+    let rt = runtime();
+    let mut sink = Keep {
+        out: Vec::new(),
+        stop_after: Some(2),
+    };
+    let reqs = (0..10).map(|i| request(i, 1)).collect();
+    drive::blocking::generate_all(rt.handle(), &g, reqs, &CancellationToken::new(), &mut sink)
+        .unwrap();
+    assert_eq!(sink.out.len(), 2);
     std::thread::sleep(Duration::from_millis(200));
     assert!(
         s.seen.lock().unwrap().bodies.len() <= 4,
         "the rest were dropped"
     );
+}
+
+#[test]
+fn cancelling_stops_generation_without_waiting_for_calls_in_flight() {
+    let s = serve(vec![Act::Hang(Duration::from_secs(30))]);
+    let mut c = config(vec![s.url.clone()]);
+    c.timeout = Duration::from_secs(60);
+    let g = HttpGenerator::new(c).unwrap();
+    let rt = runtime();
+    let cancel = CancellationToken::new();
+    let c2 = cancel.clone();
+    rt.spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        c2.cancel();
+    });
+    let mut sink = Keep {
+        out: Vec::new(),
+        stop_after: None,
+    };
+    let t = Instant::now();
+    drive::blocking::generate_all(rt.handle(), &g, vec![request(0, 1)], &cancel, &mut sink)
+        .unwrap();
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    assert!(sink.out.is_empty());
+}
+
+/// A server awaits the backend on its own runtime: no runtime inside the
+/// backend to block on or to drop in async context (which panics).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_backend_runs_and_drops_inside_a_callers_runtime() {
+    let s = serve(vec![]);
+    let g = HttpGenerator::new(config(vec![s.url.clone()])).unwrap();
+    let r = g.generate(request(0, 2)).await.unwrap();
+    assert_eq!(r.completions.len(), 2);
+    drop(g);
 }

@@ -1,23 +1,25 @@
 //! The engine: a pool of workers that runs jobs and pushes verdicts.
 //!
 //! The engine drives the N×M matrix and *pushes* each verdict into the
-//! caller's sink as soon as it exists (as ripgrep's searcher pushes matches
-//! into a `Sink`): the caller can store it, draw progress, or answer
-//! `false` to stop taking new jobs, without the engine knowing which.
+//! caller's [`VerdictSink`] as soon as it exists (as ripgrep's searcher
+//! pushes matches into a `Sink`): the caller can store it, draw progress, or
+//! answer `false` to stop taking new jobs, without the engine knowing which.
+//! It knows no language: its [`Toolchain`] says how to start a worker.
 
 use crate::isolation::{seccomp_program, IsolationReport};
+use crate::sink::VerdictSink;
+use crate::toolchain::{MemoryFallback, Toolchain};
 use crate::worker::{Worker, WorkerContext};
 use crate::{Limits, SandboxError};
 use codejury_core::{TestCase, Verdict};
 use crossbeam_channel::{unbounded, RecvTimeoutError};
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
 /// How tests of one candidate are isolated from each other.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
     /// A fresh process per (candidate, test) pair, as the CodeRM harness
@@ -28,6 +30,28 @@ pub enum Mode {
     /// out or crashes costs a new process for the rest. Faster; tests can
     /// see each other's side effects.
     Fast,
+}
+
+impl Mode {
+    /// The name used on the command line, on the wire and in cache keys.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Faithful => "faithful",
+            Mode::Fast => "fast",
+        }
+    }
+}
+
+impl std::str::FromStr for Mode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Mode, String> {
+        match s {
+            "faithful" => Ok(Mode::Faithful),
+            "fast" => Ok(Mode::Fast),
+            _ => Err(format!("unknown mode {s:?} (expected faithful or fast)")),
+        }
+    }
 }
 
 /// One candidate program and the tests to run against it.
@@ -72,22 +96,28 @@ pub struct PairOutcome {
 }
 
 /// Anything that runs jobs and pushes one outcome per pair: the [`Engine`]
-/// itself, or a cache in front of it.
-pub trait Runner {
+/// itself, or a cache in front of it. `Sync`, so one runner serves many
+/// callers at once.
+pub trait Runner: Sync {
+    /// What the runner itself can fail with; a sink's error type must be
+    /// able to carry it.
+    type Error: From<SandboxError>;
+
     /// Runs the jobs; see [`Engine::run`] for the contract.
-    fn run_jobs(
-        &self,
-        jobs: Vec<Job>,
-        sink: &mut dyn FnMut(PairOutcome) -> bool,
-    ) -> Result<(), SandboxError>;
+    fn run_jobs<S>(&self, jobs: Vec<Job>, sink: &mut S) -> Result<(), S::Error>
+    where
+        S: VerdictSink,
+        S::Error: From<Self::Error>;
 }
 
 impl Runner for Engine {
-    fn run_jobs(
-        &self,
-        jobs: Vec<Job>,
-        sink: &mut dyn FnMut(PairOutcome) -> bool,
-    ) -> Result<(), SandboxError> {
+    type Error = SandboxError;
+
+    fn run_jobs<S>(&self, jobs: Vec<Job>, sink: &mut S) -> Result<(), S::Error>
+    where
+        S: VerdictSink,
+        S::Error: From<SandboxError>,
+    {
         self.run(jobs, sink)
     }
 }
@@ -99,8 +129,6 @@ pub struct EngineConfig {
     pub workers: usize,
     /// Faithful (a process per pair) or fast (a process per candidate).
     pub mode: Mode,
-    /// The interpreter; resolved from `CODEJURY_PYTHON` or `python3` if unset.
-    pub python: Option<PathBuf>,
     /// Isolation layers to use; detected if unset. Tests use this to force
     /// the fallback path.
     pub layers: Option<IsolationReport>,
@@ -115,18 +143,21 @@ impl Default for EngineConfig {
                 .map(|n| n.get())
                 .unwrap_or(1),
             mode: Mode::Faithful,
-            python: None,
             layers: None,
             tmpfs_bytes: 256 << 20,
         }
     }
 }
 
-/// Runs jobs in isolated warm interpreters.
+/// Runs jobs in isolated warm workers of one toolchain. `Sync`: several
+/// callers may run jobs at once, each call with workers of its own.
 pub struct Engine {
     config: EngineConfig,
     ctx: WorkerContext,
     scratch: tempfile::TempDir,
+    /// Numbers workers across concurrent runs, so their scratch directories
+    /// and cgroups never collide.
+    next_worker: AtomicUsize,
 }
 
 static WARN_ONCE: Once = Once::new();
@@ -176,14 +207,13 @@ struct WireOutcome {
 }
 
 impl Engine {
-    /// Resolves the interpreter, checks which isolation layers work here
-    /// (starting one worker to prove it) and warns once about missing ones.
-    pub fn new(config: EngineConfig) -> Result<Engine, SandboxError> {
-        let python = match &config.python {
-            Some(p) => p.clone(),
-            None => crate::python::resolve()?,
-        };
-        let seccomp = seccomp_program().map_err(SandboxError::Spawn)?;
+    /// Checks which isolation layers work here (starting one worker of
+    /// `toolchain` to prove it) and warns once about missing ones.
+    pub fn new(
+        config: EngineConfig,
+        toolchain: Arc<dyn Toolchain>,
+    ) -> Result<Engine, SandboxError> {
+        let seccomp = seccomp_program().map_err(SandboxError::Seccomp)?;
         let scratch = tempfile::Builder::new()
             .prefix("codejury-")
             .tempdir()
@@ -193,7 +223,8 @@ impl Engine {
             })?;
         let mut layers = config.layers.unwrap_or_else(IsolationReport::detect);
         let mut ctx = WorkerContext {
-            python,
+            launch: toolchain.launch(),
+            toolchain,
             layers,
             seccomp,
             tmpfs_bytes: config.tmpfs_bytes,
@@ -225,7 +256,7 @@ impl Engine {
                 limits.nproc,
             )?;
         }
-        let missing = layers.missing();
+        let missing = layers.missing(ctx.toolchain.memory().fallback);
         if !missing.is_empty() {
             WARN_ONCE.call_once(|| {
                 tracing::warn!(
@@ -238,6 +269,7 @@ impl Engine {
             config,
             ctx,
             scratch,
+            next_worker: AtomicUsize::new(0),
         })
     }
 
@@ -246,9 +278,9 @@ impl Engine {
         self.ctx.layers
     }
 
-    /// The interpreter the workers run.
-    pub fn python(&self) -> &std::path::Path {
-        &self.ctx.python
+    /// The toolchain the workers run.
+    pub fn toolchain(&self) -> &dyn Toolchain {
+        self.ctx.toolchain.as_ref()
     }
 
     /// The private directory under which every worker's scratch space lives
@@ -263,16 +295,20 @@ impl Engine {
     }
 
     /// Runs every job, pushing each pair's outcome into `sink` as it
-    /// completes (in no particular order across jobs). `sink` returns
-    /// `false` to stop: jobs not yet started are then skipped, and their
-    /// pairs get no outcome.
+    /// completes (in no particular order across jobs). The sink answers
+    /// `Ok(false)` to stop: jobs not yet started are then skipped, and their
+    /// pairs get no outcome. A sink error stops the run the same way and is
+    /// returned; so is an engine error (a worker that cannot be started).
+    /// After the last outcome of a run no error stopped, the sink's
+    /// `finish` is called.
     ///
     /// Every pair of every started job gets exactly one outcome: if a worker
     /// dies or hangs, its unfinished pairs are reported as
     /// [`Verdict::SandboxError`], the worker is restarted, and the run goes on.
-    pub fn run<F>(&self, jobs: Vec<Job>, mut sink: F) -> Result<(), SandboxError>
+    pub fn run<S>(&self, jobs: Vec<Job>, sink: &mut S) -> Result<(), S::Error>
     where
-        F: FnMut(PairOutcome) -> bool,
+        S: VerdictSink,
+        S::Error: From<SandboxError>,
     {
         let (job_tx, job_rx) = unbounded();
         let jobs = Arc::new(jobs);
@@ -283,46 +319,54 @@ impl Engine {
         let stop = AtomicBool::new(false);
         let (out_tx, out_rx) = unbounded::<Result<PairOutcome, SandboxError>>();
         let workers = self.config.workers.max(1).min(jobs.len().max(1));
-        let mut first_error = None;
+        let mut first_error: Option<S::Error> = None;
         std::thread::scope(|scope| {
-            for w in 0..workers {
+            for _ in 0..workers {
                 let job_rx = job_rx.clone();
                 let out_tx = out_tx.clone();
                 let jobs = jobs.clone();
                 let stop = &stop;
-                scope.spawn(move || self.worker_loop(w, &jobs, &job_rx, &out_tx, stop));
+                scope.spawn(move || self.worker_loop(&jobs, &job_rx, &out_tx, stop));
             }
             drop(out_tx);
             for item in out_rx {
                 match item {
                     Ok(outcome) => {
-                        if !stop.load(Ordering::Relaxed) && !sink(outcome) {
-                            stop.store(true, Ordering::Relaxed);
+                        if stop.load(Ordering::Relaxed) {
+                            continue;
+                        }
+                        match sink.verdict(outcome) {
+                            Ok(true) => {}
+                            Ok(false) => stop.store(true, Ordering::Relaxed),
+                            Err(e) => {
+                                stop.store(true, Ordering::Relaxed);
+                                first_error.get_or_insert(e);
+                            }
                         }
                     }
                     Err(e) => {
                         stop.store(true, Ordering::Relaxed);
-                        first_error.get_or_insert(e);
+                        first_error.get_or_insert(S::Error::from(e));
                     }
                 }
             }
         });
         match first_error {
             Some(e) => Err(e),
-            None => Ok(()),
+            None => sink.finish(),
         }
     }
 
     fn worker_loop(
         &self,
-        w: usize,
         jobs: &[Job],
         job_rx: &crossbeam_channel::Receiver<usize>,
         out: &crossbeam_channel::Sender<Result<PairOutcome, SandboxError>>,
         stop: &AtomicBool,
     ) {
-        let name = format!("{}-w{w}", probe_name(&self.scratch));
-        let dir = self.scratch.path().join(format!("w{w}"));
+        let id = self.next_worker.fetch_add(1, Ordering::Relaxed);
+        let name = format!("{}-w{id}", probe_name(&self.scratch));
+        let dir = self.scratch.path().join(format!("w{id}"));
         let mut worker: Option<Worker> = None;
         while let Ok(index) = job_rx.recv() {
             if stop.load(Ordering::Relaxed) {
@@ -362,6 +406,27 @@ impl Engine {
         out: &crossbeam_channel::Sender<Result<PairOutcome, SandboxError>>,
     ) -> bool {
         let no_cgroup = !self.ctx.layers.cgroups;
+        let rlimit_as = match self.ctx.toolchain.memory().fallback {
+            MemoryFallback::AddressSpace { headroom_bytes } if no_cgroup => {
+                Some(job.limits.memory_bytes.saturating_add(headroom_bytes))
+            }
+            _ => None,
+        };
+        if let Err(failure) = self.ctx.toolchain.build(job) {
+            for t in 0..job.tests.len() {
+                let _ = out.send(Ok(PairOutcome {
+                    job: index,
+                    test: t,
+                    verdict: Verdict::Error,
+                    cpu_ms: 0.0,
+                    wall_ms: 0.0,
+                    message: format!("the candidate does not build: {failure}"),
+                    value: None,
+                    cached: false,
+                }));
+            }
+            return true;
+        }
         let wire = WireJob {
             job: index,
             code: &job.candidate,
@@ -375,7 +440,7 @@ impl Engine {
                 memory_bytes: job.limits.memory_bytes,
                 fsize_bytes: job.limits.fsize_bytes,
                 output_bytes: job.limits.output_bytes,
-                rlimit_as_bytes: no_cgroup.then_some(job.limits.memory_bytes + (256 << 20)),
+                rlimit_as_bytes: rlimit_as,
                 rlimit_nproc: no_cgroup.then_some(4096),
             },
         };

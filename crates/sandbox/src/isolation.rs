@@ -1,6 +1,6 @@
 //! The isolation a worker runs in, and what this machine can offer.
 //!
-//! Every worker's zygote is started through [`worker_command`], whose
+//! Every worker's zygote is started through `worker_command`, whose
 //! `pre_exec` hook builds the walls once; runners forked by the zygote
 //! inherit all of them:
 //!
@@ -23,6 +23,7 @@
 //! which, the engine logs it once, and rlimits take over what they can.
 
 use crate::cgroup::WorkerCgroup;
+use crate::toolchain::{Launch, MemoryFallback};
 use seccompiler::{
     BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
     SeccompRule,
@@ -63,14 +64,22 @@ impl IsolationReport {
         }
     }
 
-    /// The layers that are missing, as words for a warning.
-    pub fn missing(&self) -> Vec<&'static str> {
+    /// The layers that are missing, as words for a warning; `fallback` is
+    /// how the toolchain limits memory without cgroups.
+    pub fn missing(&self, fallback: MemoryFallback) -> Vec<&'static str> {
         let mut out = Vec::new();
         if !self.namespaces {
             out.push("namespaces (network stays open; leftover processes are killed by process group only)");
         }
         if !self.cgroups {
-            out.push("cgroups (memory limited by RLIMIT_AS, processes by RLIMIT_NPROC)");
+            out.push(match fallback {
+                MemoryFallback::AddressSpace { .. } => {
+                    "cgroups (memory limited by RLIMIT_AS, processes by RLIMIT_NPROC)"
+                }
+                MemoryFallback::None => {
+                    "cgroups (memory NOT limited: this runtime cannot start under RLIMIT_AS; processes limited by RLIMIT_NPROC)"
+                }
+            });
         }
         if !self.landlock {
             out.push("landlock (files outside the scratch directory are writable)");
@@ -151,7 +160,7 @@ pub(crate) fn seccomp_program() -> io::Result<Arc<BpfProgram>> {
 
 /// Everything needed to start one worker's zygote.
 pub(crate) struct WorkerSpec<'a> {
-    pub python: &'a Path,
+    pub launch: &'a Launch,
     pub scratch: &'a Path,
     pub cgroup: Option<&'a WorkerCgroup>,
     pub layers: IsolationReport,
@@ -172,13 +181,11 @@ struct HookData {
 
 /// The command that starts a zygote inside the requested layers.
 pub(crate) fn worker_command(spec: &WorkerSpec<'_>) -> io::Result<Command> {
-    let mut cmd = Command::new(spec.python);
-    cmd.args(["-S", "-s", "-B", "-c", crate::HARNESS]);
+    let mut cmd = Command::new(&spec.launch.program);
+    cmd.args(&spec.launch.args);
     cmd.env_clear()
         .env("PATH", "/usr/local/bin:/usr/bin:/bin")
         .env("LANG", "C.UTF-8")
-        .env("PYTHONHASHSEED", "0")
-        .env("PYTHONDONTWRITEBYTECODE", "1")
         .env("OMP_NUM_THREADS", "1")
         .env("OPENBLAS_NUM_THREADS", "1")
         .env("HOME", spec.scratch)
@@ -188,6 +195,9 @@ pub(crate) fn worker_command(spec: &WorkerSpec<'_>) -> io::Result<Command> {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    for (k, v) in &spec.launch.env {
+        cmd.env(k, v);
+    }
     let mut cgroup_fds = Vec::new();
     if let Some(group) = spec.cgroup {
         cmd.env("CODEJURY_OOM_CONTROL", group.oom_control());

@@ -2,11 +2,12 @@
 
 use crate::cgroup::WorkerCgroup;
 use crate::isolation::{worker_command, IsolationReport, WorkerSpec};
+use crate::toolchain::{Launch, Toolchain};
 use crate::SandboxError;
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError};
 use seccompiler::BpfProgram;
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, ChildStdin};
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,15 +15,19 @@ use std::time::Duration;
 /// How long a fresh zygote may take to import its modules and say ready.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Zygote footprint added to the per-pair memory limit of a worker's cgroup.
-pub(crate) const ZYGOTE_BYTES: u64 = 96 << 20;
-
 /// What every worker of an engine shares.
 pub(crate) struct WorkerContext {
-    pub python: PathBuf,
+    pub toolchain: Arc<dyn Toolchain>,
+    pub launch: Launch,
     pub layers: IsolationReport,
     pub seccomp: Arc<BpfProgram>,
     pub tmpfs_bytes: u64,
+}
+
+impl WorkerContext {
+    fn language(&self) -> String {
+        self.toolchain.language().to_string()
+    }
 }
 
 /// A running zygote.
@@ -32,6 +37,7 @@ pub(crate) struct Worker {
     lines: Receiver<String>,
     cgroup: Option<WorkerCgroup>,
     memory_limit: u64,
+    worker_bytes: u64,
 }
 
 impl Worker {
@@ -47,16 +53,21 @@ impl Worker {
             path: scratch.to_path_buf(),
             source,
         })?;
+        let spawn_error = |source| SandboxError::Spawn {
+            language: ctx.language(),
+            source,
+        };
+        let worker_bytes = ctx.toolchain.memory().worker_bytes;
         let cgroup = if ctx.layers.cgroups {
             Some(
-                WorkerCgroup::create(name, memory_bytes + ZYGOTE_BYTES, nproc)
-                    .map_err(SandboxError::Spawn)?,
+                WorkerCgroup::create(name, memory_bytes + worker_bytes, nproc)
+                    .map_err(spawn_error)?,
             )
         } else {
             None
         };
         let spec = WorkerSpec {
-            python: &ctx.python,
+            launch: &ctx.launch,
             scratch,
             cgroup: cgroup.as_ref(),
             layers: ctx.layers,
@@ -65,19 +76,14 @@ impl Worker {
         };
         let mut child = worker_command(&spec)
             .and_then(|mut c| c.spawn())
-            .map_err(SandboxError::Spawn)?;
-        let stdin = child
-            .stdin
-            .take()
-            .ok_or_else(|| SandboxError::Handshake("no stdin".into()))?;
-        let stdout = child
-            .stdout
-            .take()
-            .ok_or_else(|| SandboxError::Handshake("no stdout".into()))?;
-        let stderr = child
-            .stderr
-            .take()
-            .ok_or_else(|| SandboxError::Handshake("no stderr".into()))?;
+            .map_err(spawn_error)?;
+        let handshake = |reason: &str| SandboxError::Handshake {
+            language: ctx.language(),
+            reason: reason.to_string(),
+        };
+        let stdin = child.stdin.take().ok_or_else(|| handshake("no stdin"))?;
+        let stdout = child.stdout.take().ok_or_else(|| handshake("no stdout"))?;
+        let stderr = child.stderr.take().ok_or_else(|| handshake("no stderr"))?;
         let (tx, lines) = unbounded();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
@@ -103,19 +109,18 @@ impl Worker {
             lines,
             cgroup,
             memory_limit: memory_bytes,
+            worker_bytes,
         };
         match worker.lines.recv_timeout(READY_TIMEOUT) {
             Ok(line) if line.contains("\"ready\"") => Ok(worker),
             Ok(line) => {
                 worker.kill();
-                Err(SandboxError::Handshake(format!(
-                    "unexpected first line {line:?}"
-                )))
+                Err(handshake(&format!("unexpected first line {line:?}")))
             }
             Err(_) => {
                 let status = worker.child.wait().ok();
-                Err(SandboxError::Handshake(format!(
-                    "the zygote exited before it was ready ({status:?}); run with RUST_LOG=debug to see its stderr"
+                Err(handshake(&format!(
+                    "the worker exited before it was ready ({status:?})"
                 )))
             }
         }
@@ -125,7 +130,7 @@ impl Worker {
     pub(crate) fn set_memory(&mut self, memory_bytes: u64) {
         if memory_bytes != self.memory_limit {
             if let Some(group) = &self.cgroup {
-                if let Err(e) = group.set_memory(memory_bytes + ZYGOTE_BYTES) {
+                if let Err(e) = group.set_memory(memory_bytes + self.worker_bytes) {
                     tracing::warn!("cannot change the worker's memory limit: {e}");
                 }
             }

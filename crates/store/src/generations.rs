@@ -63,8 +63,8 @@ pub(crate) const SCHEMA: &str = "
 impl Store {
     /// The samples stored under `key`, in stream order.
     pub fn generations(&self, key: &Key) -> Result<Vec<StoredGeneration>, StoreError> {
-        let mut stmt = self
-            .conn
+        let conn = self.conn();
+        let mut stmt = conn
             .prepare_cached(
                 "SELECT text, finish_reason FROM generations WHERE key = ?1 ORDER BY idx",
             )
@@ -83,7 +83,7 @@ impl Store {
     /// Stores one call's samples as stream entries `start..`, with its
     /// usage, in one transaction.
     pub fn put_generations(
-        &mut self,
+        &self,
         key: &Key,
         start: usize,
         samples: &[StoredGeneration],
@@ -94,7 +94,8 @@ impl Store {
             path: path.clone(),
             source,
         };
-        let tx = self.conn.transaction().map_err(err)?;
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(err)?;
         {
             let mut put = tx
                 .prepare_cached(
@@ -130,7 +131,7 @@ impl Store {
     /// How many model samples the store holds, over every key.
     pub fn generation_count(&self) -> Result<u64, StoreError> {
         let n: i64 = self
-            .conn
+            .conn()
             .query_row("SELECT COUNT(*) FROM generations", [], |r| r.get(0))
             .map_err(|e| self.err(e))?;
         Ok(n.max(0) as u64)
@@ -138,7 +139,7 @@ impl Store {
 
     /// The summed usage of the calls stored under `key`.
     pub fn usage(&self, key: &Key) -> Result<Usage, StoreError> {
-        self.conn
+        self.conn()
             .query_row(
                 "SELECT COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0),
                         COALESCE(SUM(latency_ms), 0.0), COALESCE(SUM(calls), 0)
@@ -177,10 +178,10 @@ mod tests {
             calls: 1,
         };
         {
-            let mut s = Store::open(&path).unwrap();
+            let s = Store::open(&path).unwrap();
             s.put_generations(&key, 0, &[g("a"), g("b")], &u).unwrap();
         }
-        let mut s = Store::open(&path).unwrap();
+        let s = Store::open(&path).unwrap();
         s.put_generations(&key, 2, &[g("c")], &u).unwrap();
         let texts: Vec<String> = s
             .generations(&key)

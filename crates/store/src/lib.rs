@@ -1,6 +1,7 @@
 //! The run store: every model sample, verdict and ground-truth label
 //! codejury computes, keyed by a content hash of what produced it, in
-//! SQLite (WAL).
+//! SQLite (WAL). One [`Store`] is `Sync` and serves every caller of a
+//! process; [`CachedRunner`] puts it in front of a sandbox engine.
 //!
 //! A key covers everything that can change a result — the program, the
 //! test (format, source, data), the prelude, the entry point, the limits and
@@ -10,22 +11,25 @@
 //! (`synchronous=NORMAL` in WAL mode costs no fsync per commit, and a killed
 //! process loses nothing the kernel already has).
 
+#![warn(missing_docs, unreachable_pub)]
+
 mod cached;
 mod generations;
 
-pub use cached::CachedRunner;
+pub use cached::{CacheError, CachedRunner};
 pub use generations::{StoredGeneration, Usage};
 
-use codejury_core::Verdict;
+use codejury_core::{Hint, Verdict};
 use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// SQLite failed.
-    #[error("run store {}: {source}\nhint: the store is a cache; delete it to start afresh", path.display())]
+    #[error("run store {}", path.display())]
     Sqlite {
         /// The database file.
         path: PathBuf,
@@ -34,7 +38,7 @@ pub enum StoreError {
         source: rusqlite::Error,
     },
     /// The directory for the store could not be made.
-    #[error("cannot create {}: {source}", path.display())]
+    #[error("cannot create {}", path.display())]
     Io {
         /// The directory.
         path: PathBuf,
@@ -42,6 +46,17 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl Hint for StoreError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            StoreError::Sqlite { .. } => Some(
+                "the store is a cache: delete it (or pass another --store) to start afresh".into(),
+            ),
+            StoreError::Io { .. } => Some("pass --store with a writable path".into()),
+        }
+    }
 }
 
 /// A content hash identifying one computation.
@@ -79,9 +94,11 @@ pub struct StoredVerdict {
     pub message: String,
 }
 
-/// The store.
+/// The store. Its one connection sits behind a mutex, so a `&Store` can
+/// be shared by every thread of a process (an engine's sink, a server's
+/// handlers); SQLite's WAL lets other processes read and write meanwhile.
 pub struct Store {
-    conn: Connection,
+    conn: Mutex<Connection>,
     path: PathBuf,
 }
 
@@ -115,9 +132,15 @@ impl Store {
         .map_err(err)?;
         conn.execute_batch(generations::SCHEMA).map_err(err)?;
         Ok(Store {
-            conn,
+            conn: Mutex::new(conn),
             path: path.to_path_buf(),
         })
+    }
+
+    /// The connection; a panic in another holder cannot leave SQLite in a
+    /// state worse than a killed process would, so a poisoned lock is taken.
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
@@ -130,8 +153,8 @@ impl Store {
     /// The verdict stored under `key`, if any. A row whose verdict text is
     /// not a known verdict (written by another version) counts as absent.
     pub fn verdict(&self, key: &Key) -> Result<Option<StoredVerdict>, StoreError> {
-        let mut stmt = self
-            .conn
+        let conn = self.conn();
+        let mut stmt = conn
             .prepare_cached("SELECT verdict, cpu_ms, wall_ms, message FROM verdicts WHERE key = ?1")
             .map_err(|e| self.err(e))?;
         let row = stmt
@@ -152,8 +175,8 @@ impl Store {
 
     /// Stores a verdict, committed at once.
     pub fn put_verdict(&self, key: &Key, v: &StoredVerdict) -> Result<(), StoreError> {
-        let mut stmt = self
-            .conn
+        let conn = self.conn();
+        let mut stmt = conn
             .prepare_cached(
                 "INSERT OR REPLACE INTO verdicts (key, verdict, cpu_ms, wall_ms, message) VALUES (?1, ?2, ?3, ?4, ?5)",
             )
@@ -172,7 +195,7 @@ impl Store {
     /// How many verdicts the store holds.
     pub fn len(&self) -> Result<u64, StoreError> {
         let n: i64 = self
-            .conn
+            .conn()
             .query_row("SELECT COUNT(*) FROM verdicts", [], |r| r.get(0))
             .map_err(|e| self.err(e))?;
         Ok(n.max(0) as u64)

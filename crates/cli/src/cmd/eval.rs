@@ -1,20 +1,72 @@
 //! `codejury eval`: execute a pool through the store, label it, select with
 //! every rule, and write the report.
 
-use crate::common::{progress, BenchArgs, EngineArgs, LimitArgs, Output, StoreArgs};
-use crate::pool::{read_candidates, read_tests, Pool, TestUnit};
-use crate::report::{self, Report};
+use crate::args::{BenchArgs, EngineArgs, LimitArgs, StoreArgs};
+use crate::output::{cancelled_or, Output};
+use crate::progress::Progress;
+use crate::signals::cancel_on_ctrl_c;
 use anyhow::Result;
-use codejury_bench::Dataset;
-use codejury_bench::{label, LabelRequest};
-use codejury_core::metrics::Task;
-use codejury_core::PassMatrix;
-use codejury_sandbox::{Engine, Job, Limits, Runner};
-use codejury_store::{CachedRunner, Store};
-use std::collections::HashMap;
+use codejury_pipeline::config::{EvalConfig, PoolFiles, TestUnit};
+use codejury_pipeline::{eval, open_store, Sandbox};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+
+/// The flags that name a pool and how to run it.
+#[derive(clap::Args, Debug)]
+pub struct PoolArgs {
+    #[command(flatten)]
+    bench: BenchArgs,
+    /// Candidates: JSONL of samples (`solution`/`completion`) or of CodeT
+    /// pools (`samples`: raw completions per task).
+    #[arg(long)]
+    solutions: PathBuf,
+    /// Tests: JSONL of tests (`test`), CodeRM generations (`generation`),
+    /// or CodeT pools (`samples`: raw `assert` completions per task).
+    #[arg(long)]
+    tests: PathBuf,
+    /// In CodeT pools, whether a test is one `assert` or one sample's asserts together.
+    #[arg(long, value_enum, default_value = "assert")]
+    codet_test_unit: Unit,
+    #[command(flatten)]
+    limits: LimitArgs,
+    #[command(flatten)]
+    engine: EngineArgs,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+/// What one test of a CodeT pool is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Unit {
+    /// Each extracted `assert` (CodeT's own unit).
+    Assert,
+    /// All asserts kept from one sample, passing iff all pass (the unit the
+    /// CodeRM evaluation gives a raw test generation).
+    Sample,
+}
+
+impl PoolArgs {
+    /// The pipeline's settings for this pool, reporting into `out`.
+    pub fn config(&self, out: PathBuf, repeats: usize, seed: u64) -> EvalConfig {
+        EvalConfig {
+            bench: self.bench.spec(),
+            pool: PoolFiles {
+                solutions: self.solutions.clone(),
+                tests: self.tests.clone(),
+                codet_test_unit: match self.codet_test_unit {
+                    Unit::Assert => TestUnit::Assert,
+                    Unit::Sample => TestUnit::Sample,
+                },
+            },
+            limits: self.limits.settings(),
+            engine: self.engine.settings(),
+            store: self.store.store.clone(),
+            out,
+            repeats,
+            seed,
+        }
+    }
+}
 
 /// Flags of `eval`.
 #[derive(clap::Args, Debug)]
@@ -32,225 +84,29 @@ pub struct Args {
     seed: u64,
 }
 
-/// A pool executed and labelled: one [`Task`] per problem.
-pub struct PoolRun {
-    /// Matrices and labels.
-    pub tasks: Vec<Task>,
-    /// Task ids, aligned with `tasks`.
-    pub ids: Vec<String>,
-    /// The problems' prompts, aligned with `tasks` (the difficulty probe reads them).
-    pub prompts: Vec<String>,
-    /// What was read.
-    pub pool: Pool,
-    /// Pairs in the matrices (distinct programs × distinct tests).
-    pub pairs: usize,
-    /// Executions run now and answered from the store.
-    pub executed: u64,
-    /// Executions answered from the store.
-    pub cached: u64,
-    /// Seconds labelling and executing.
-    pub label_secs: f64,
-    /// Seconds executing the matrix.
-    pub exec_secs: f64,
-}
-
-impl PoolRun {
-    /// Where each task id's matrix is in `tasks`: a task without
-    /// candidates has none, so positions in the benchmark do not carry over.
-    pub fn index_by_id(&self) -> HashMap<&str, usize> {
-        self.ids
-            .iter()
-            .enumerate()
-            .map(|(k, id)| (id.as_str(), k))
-            .collect()
-    }
-}
-
-/// The flags that name a pool and how to run it.
-#[derive(clap::Args, Debug)]
-pub struct PoolArgs {
-    #[command(flatten)]
-    bench: BenchArgs,
-    /// Candidates: JSONL of samples (`solution`/`completion`) or of CodeT
-    /// pools (`samples`: raw completions per task).
-    #[arg(long)]
-    solutions: PathBuf,
-    /// Tests: JSONL of tests (`test`), CodeRM generations (`generation`),
-    /// or CodeT pools (`samples`: raw `assert` completions per task).
-    #[arg(long)]
-    tests: PathBuf,
-    /// In CodeT pools, whether a test is one `assert` or one sample's asserts together.
-    #[arg(long, value_enum, default_value = "assert")]
-    codet_test_unit: TestUnit,
-    #[command(flatten)]
-    limits: LimitArgs,
-    #[command(flatten)]
-    engine: EngineArgs,
-    #[command(flatten)]
-    store: StoreArgs,
-}
-
-/// Reads, labels and executes a pool (through the store).
-pub fn run_pool(args: &PoolArgs) -> Result<PoolRun> {
-    let data = args.bench.load()?;
-    let engine = args.engine.engine()?;
-    let mut pool = Pool::default();
-    read_candidates(&args.solutions, &data, &mut pool)?;
-    read_tests(
-        &args.tests,
-        &data,
-        engine.python(),
-        args.codet_test_unit,
-        &mut pool,
-    )?;
-    let store = args.store.open()?;
-    execute_pool(&data, pool, &engine, &store, args.limits.limits())
-}
-
-/// Labels every distinct program of a pool with ground truth and runs the
-/// verdict matrix, both through the store.
-pub fn execute_pool(
-    data: &Dataset,
-    mut pool: Pool,
-    engine: &Engine,
-    store: &Store,
-    limits: Limits,
-) -> Result<PoolRun> {
-    pool.tasks.retain(|_, t| !t.programs.is_empty());
-    let runner = CachedRunner::new(engine, store);
-
-    // Ground truth for every distinct program.
-    let t_label = Instant::now();
-    let mut requests = Vec::new();
-    for (&task, tp) in &pool.tasks {
-        for p in &tp.programs {
-            requests.push(LabelRequest {
-                task,
-                program: p.clone(),
-            });
-        }
-    }
-    let bar = progress(requests.len() as u64, "labels");
-    let labels = label(&runner, data, &requests, |_| bar.inc(1))?;
-    bar.finish_and_clear();
-    let label_secs = t_label.elapsed().as_secs_f64();
-
-    // The verdict matrix over distinct programs and tests.
-    let t_exec = Instant::now();
-    let mut jobs = Vec::new();
-    let mut job_of = Vec::new();
-    for (&task, tp) in &pool.tasks {
-        for (p, program) in tp.programs.iter().enumerate() {
-            job_of.push((task, p));
-            jobs.push(Job {
-                candidate: program.clone(),
-                entry_point: Some(data.problems[task].problem.entry_point.clone()),
-                prelude: None,
-                tests: tp.tests.clone(),
-                limits,
-            });
-        }
-    }
-    let pairs: usize = jobs.iter().map(|j| j.tests.len()).sum();
-    let mut verdicts: HashMap<(usize, usize), Vec<bool>> = job_of
-        .iter()
-        .map(|&(t, p)| ((t, p), vec![false; pool.tasks[&t].tests.len()]))
-        .collect();
-    let bar = progress(pairs as u64, "pairs");
-    runner.run_jobs(jobs, &mut |o| {
-        if let Some(v) = verdicts.get_mut(&job_of[o.job]) {
-            v[o.test] = o.verdict.passed();
-        }
-        bar.inc(1);
-        true
-    })?;
-    bar.finish_and_clear();
-    if let Some(e) = runner.take_error() {
-        return Err(e.into());
-    }
-    let exec_secs = t_exec.elapsed().as_secs_f64();
-
-    // Sampled rows and columns, with multiplicities.
-    let mut label_at = HashMap::new();
-    for (r, l) in requests.iter().zip(&labels) {
-        label_at.insert((r.task, r.program.as_str()), l.passed);
-    }
-    let mut tasks = Vec::new();
-    let mut ids = Vec::new();
-    let mut prompts = Vec::new();
-    for (&task, tp) in &pool.tasks {
-        let pass: Vec<Vec<bool>> = tp
-            .rows
-            .iter()
-            .map(|&p| tp.cols.iter().map(|&c| verdicts[&(task, p)][c]).collect())
-            .collect();
-        let row_labels = tp
-            .rows
-            .iter()
-            .map(|&p| label_at[&(task, tp.programs[p].as_str())])
-            .collect();
-        tasks.push(Task {
-            matrix: PassMatrix {
-                pass,
-                row_key: tp.rows.clone(),
-                col_key: tp.cols.clone(),
-            },
-            labels: row_labels,
-            generations: tp.generations.clone(),
-        });
-        ids.push(data.problems[task].problem.task_id.clone());
-        prompts.push(data.problems[task].problem.prompt.clone());
-    }
-    Ok(PoolRun {
-        tasks,
-        ids,
-        prompts,
-        pool,
-        pairs,
-        executed: runner.executed(),
-        cached: runner.cached(),
-        label_secs,
-        exec_secs,
-    })
-}
-
 /// Runs the command.
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
-    let started = Instant::now();
-    let PoolRun {
-        tasks,
-        ids: task_ids,
-        prompts: _,
-        pool,
-        pairs,
-        executed,
-        cached,
-        label_secs,
-        exec_secs,
-    } = run_pool(&args.pool)?;
-    let t_report = Instant::now();
-    let rep = Report::build(&tasks, &task_ids, &pool, args.repeats, args.seed);
-    report::write(&args.out, &rep, &tasks, &task_ids)?;
-    let mut summary = rep.summary_json();
-    summary["pairs"] = serde_json::json!(pairs);
-    summary["executed"] = serde_json::json!(executed);
-    summary["cached"] = serde_json::json!(cached);
-    summary["seconds"] = serde_json::json!({
-        "labels": label_secs,
-        "exec": exec_secs,
-        "report": t_report.elapsed().as_secs_f64(),
-        "total": started.elapsed().as_secs_f64(),
-    });
-    summary["out"] = serde_json::json!(args.out);
-    out.summary(&summary, || {
-        print!("{}", rep.table());
+    let config = args.pool.config(args.out, args.repeats, args.seed);
+    let cancel = cancel_on_ctrl_c();
+    let sandbox = Sandbox::start(&config.engine)?;
+    let store = open_store(config.store.as_deref())?;
+    let progress = Progress::new(false);
+    let s = match eval::eval(&sandbox, &store, &config, &progress, &cancel) {
+        Ok(s) => s,
+        Err(e) => return cancelled_or(e, Some(store.path())),
+    };
+    out.summary(&s, || {
+        print!("{}", s.report.table());
         println!(
-            "{pairs} pairs; {} executions (with ground-truth checks) run, {} from the store; labels {label_secs:.1}s, exec {exec_secs:.1}s, total {:.1}s; report in {}",
-            executed,
-            cached,
-            started.elapsed().as_secs_f64(),
-            args.out.display()
+            "{} pairs; {} executions (with ground-truth checks) run, {} from the store; labels {:.1}s, exec {:.1}s, total {:.1}s; report in {}",
+            s.pairs,
+            s.executed,
+            s.cached,
+            s.seconds.labels,
+            s.seconds.exec,
+            s.seconds.total,
+            s.out.display()
         );
-    });
+    })?;
     Ok(ExitCode::SUCCESS)
 }

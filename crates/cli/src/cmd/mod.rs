@@ -1,7 +1,6 @@
-//! One module per subcommand.
+//! One module per subcommand: flags, the call into the pipeline, rendering.
 
 pub mod bench;
-pub mod bench_generate;
 pub mod eval;
 pub mod exec;
 pub mod label;

@@ -1,50 +1,15 @@
-//! Naming a model on the command line: `embedded`, `openai:MODEL@URL`,
-//! `replay:FILE`, and the flags every backend shares.
+//! Naming a model: `embedded`, `openai:MODEL@URL`, `replay:FILE`, and
+//! building the backend a name describes.
 
-use anyhow::{bail, Context, Result};
-use codejury_embedded::{EmbeddedConfig, EmbeddedGenerator};
+use crate::config::BackendSettings;
+use crate::error::{config, Result};
+use codejury_core::prompt::PromptStyle as Style;
 use codejury_llm::http::{Api, HttpConfig, HttpGenerator};
-use codejury_llm::prompts::Style;
 use codejury_llm::replay::ReplayGenerator;
 use codejury_llm::Generator;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Which model writes candidates and which writes tests, and how to reach them.
-#[derive(clap::Args, Debug, Clone)]
-pub struct BackendArgs {
-    /// The model that writes candidates: `embedded` (SmolLM2-135M, fetched
-    /// on first use), `embedded:FILE.gguf`, `openai:MODEL@URL[,URL...]`
-    /// (chat API), `openai-completions:MODEL@URL[,URL...]` (base models),
-    /// or `replay:FILE.jsonl`.
-    #[arg(long, default_value = "embedded")]
-    pub policy: String,
-    /// The model that writes unit tests; same forms as --policy.
-    #[arg(long, default_value = "embedded")]
-    pub tester: String,
-    /// Environment variable holding the API key for `openai:` backends.
-    #[arg(long, default_value = "OPENAI_API_KEY")]
-    pub api_key_env: String,
-    /// HTTP calls in flight at once, per backend.
-    #[arg(long, default_value_t = 16)]
-    pub concurrency: usize,
-    /// Attempts per HTTP call (429, 5xx, timeouts and broken bodies are retried).
-    #[arg(long, default_value_t = 6)]
-    pub max_attempts: u32,
-    /// Seconds allowed for one HTTP call.
-    #[arg(long, default_value_t = 600)]
-    pub request_timeout: u64,
-    /// Parameters of the HTTP policy model, e.g. `7B`, for FLOP estimates.
-    #[arg(long, value_parser = parse_count)]
-    pub policy_params: Option<u64>,
-    /// Parameters of the HTTP tester model, e.g. `8B`.
-    #[arg(long, value_parser = parse_count)]
-    pub tester_params: Option<u64>,
-    /// CPU threads for the embedded model.
-    #[arg(long, default_value_t = 1)]
-    pub threads: usize,
-}
 
 /// Parses `135M`, `7B`, `8e9` or a plain number.
 pub fn parse_count(s: &str) -> Result<u64, String> {
@@ -136,15 +101,15 @@ pub struct Backend {
 }
 
 /// Builds both backends, loading an embedded model once when both use it.
-pub fn build_pair(args: &BackendArgs) -> Result<(Backend, Backend)> {
+pub fn build_pair(args: &BackendSettings) -> Result<(Backend, Backend)> {
     let policy: Spec = args
         .policy
         .parse()
-        .map_err(|e| anyhow::anyhow!("--policy {e}"))?;
+        .map_err(|e| config(format!("--policy {e}")))?;
     let tester: Spec = args
         .tester
         .parse()
-        .map_err(|e| anyhow::anyhow!("--tester {e}"))?;
+        .map_err(|e| config(format!("--tester {e}")))?;
     let p = build(&policy, &args.policy, args, args.policy_params)?;
     let t = if tester == policy && args.tester_params == args.policy_params {
         Backend {
@@ -157,26 +122,43 @@ pub fn build_pair(args: &BackendArgs) -> Result<(Backend, Backend)> {
     Ok((p, t))
 }
 
-fn build(spec: &Spec, name: &str, args: &BackendArgs, params: Option<u64>) -> Result<Backend> {
+/// Loads an embedded model: the default file (fetched on first use) or a
+/// given GGUF.
+#[cfg(feature = "embedded")]
+pub fn embedded(
+    path: Option<&std::path::Path>,
+    threads: usize,
+) -> Result<codejury_embedded::EmbeddedGenerator> {
+    use codejury_embedded::{EmbeddedConfig, EmbeddedGenerator};
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None => codejury_bench::fetch::locate(&codejury_bench::fetch::SMOLLM2)?,
+    };
+    let identity = codejury_bench::fetch::sha256_file(&path)?;
+    Ok(EmbeddedGenerator::load(EmbeddedConfig {
+        model: path,
+        threads,
+        identity,
+    })?)
+}
+
+fn build(spec: &Spec, name: &str, args: &BackendSettings, params: Option<u64>) -> Result<Backend> {
     let (generator, style): (Arc<dyn Generator>, Style) = match spec {
+        #[cfg(feature = "embedded")]
         Spec::Embedded(path) => {
-            let path = match path {
-                Some(p) => p.clone(),
-                None => codejury_bench::fetch::locate(&codejury_bench::fetch::SMOLLM2)
-                    .context("cannot fetch the embedded model")?,
-            };
-            let identity = codejury_bench::fetch::sha256_file(&path)?;
-            let g = EmbeddedGenerator::load(EmbeddedConfig {
-                model: path,
-                threads: args.threads,
-                identity,
-            })?;
+            let g = embedded(path.as_deref(), args.threads)?;
             let style = if g.is_chat() {
                 Style::Chat
             } else {
                 Style::Base
             };
             (Arc::new(g), style)
+        }
+        #[cfg(not(feature = "embedded"))]
+        Spec::Embedded(_) => {
+            return Err(config(format!(
+                "{name}: this build has no embedded model (built without the `embedded` feature)"
+            )))
         }
         Spec::OpenAi { model, api, urls } => {
             let mut config = HttpConfig::new(model.clone(), *api, urls.clone());
@@ -196,7 +178,7 @@ fn build(spec: &Spec, name: &str, args: &BackendArgs, params: Option<u64>) -> Re
         Spec::Replay(path) => (Arc::new(ReplayGenerator::open(path)?), Style::Chat),
     };
     if generator.identity().is_empty() {
-        bail!("{name}: backend has no identity");
+        return Err(config(format!("{name}: backend has no identity")));
     }
     Ok(Backend {
         generator,

@@ -1,6 +1,6 @@
 //! Line charts of accuracy (in %) against a log-scaled count, as SVG.
 
-use anyhow::Result;
+use crate::error::{Error, Result};
 use plotters::prelude::*;
 use std::path::Path;
 
@@ -90,5 +90,8 @@ pub fn draw(path: &Path, chart: &Chart<'_>) -> Result<()> {
         root.present()?;
         Ok(())
     };
-    render().map_err(|e| anyhow::anyhow!("cannot draw {}: {e}", path.display()))
+    render().map_err(|e| Error::Plot {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
 }

@@ -1,58 +1,20 @@
-//! Turning model text into candidates and unit tests, with a counted reason
-//! for everything discarded.
+//! Turning model text into Python candidates and unit tests, with a
+//! reason for everything discarded.
+//!
+//! ```
+//! use codejury_python::extract::candidate_program;
+//!
+//! let prompt = "def add(a, b):\n";
+//! let chat = "Sure:\n```python\ndef add(a, b):\n    return a + b\n```\n";
+//! assert_eq!(candidate_program(chat, prompt, "add").unwrap(), "def add(a, b):\n    return a + b");
+//! ```
 
-use serde::Serialize;
-use std::collections::BTreeMap;
+use codejury_core::discard::Reject;
+#[cfg(doc)]
+use codejury_core::prompt::CODET_TESTS_PER_SAMPLE;
 
 /// CodeT's stop sequences: a completion ends where the function does.
 pub const CODET_STOP: [&str; 5] = ["\nclass", "\ndef", "\n#", "\nif", "\nprint"];
-
-/// CodeT keeps the first this-many asserts of each test sample.
-pub const CODET_TESTS_PER_SAMPLE: usize = 5;
-
-/// Why a generation yielded no test.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Reject {
-    /// No fenced code block.
-    NoCodeBlock,
-    /// More than one fenced code block.
-    SeveralCodeBlocks,
-    /// No `unittest.TestCase` class in the block.
-    NoTestClass,
-    /// More than one class in the block.
-    SeveralClasses,
-    /// No assert calling the entry point.
-    NoAssert,
-    /// Not a single well-formed statement.
-    Malformed,
-    /// Identical to a test already kept.
-    Duplicate,
-    /// Beyond the per-sample cap.
-    OverCap,
-    /// A code block that does not define the function asked for.
-    NoEntryPoint,
-    /// Nothing but whitespace.
-    Empty,
-    /// The model call failed for good (after its retries).
-    CallFailed,
-}
-
-/// Counts of discarded generations by reason.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Discards(pub BTreeMap<Reject, usize>);
-
-impl Discards {
-    /// Counts one discard.
-    pub fn add(&mut self, why: Reject) {
-        *self.0.entry(why).or_default() += 1;
-    }
-
-    /// All discards.
-    pub fn total(&self) -> usize {
-        self.0.values().sum()
-    }
-}
 
 /// The fenced code blocks of a markdown text: ```` ```python ```` blocks, or
 /// plain ```` ``` ```` blocks when there are none (as CodeRM extracts them).
@@ -132,41 +94,10 @@ fn imports_solution(line: &str, entry_point: &str) -> bool {
 }
 
 /// CodeT's split of one raw test completion (the text after the prompt's
-/// final `assert `) into `assert` statements: pieces that mention the entry
-/// point, each cut at the first stop sequence, at most
-/// [`CODET_TESTS_PER_SAMPLE`] kept. `well_formed` decides whether a piece
-/// is a single valid statement (the caller compiles it).
-pub fn codet_asserts(
-    completion: &str,
-    entry_point: &str,
-    well_formed: &dyn Fn(&str) -> bool,
-    discards: &mut Discards,
-) -> Vec<String> {
-    let mut kept = Vec::new();
-    for piece in codet_pieces(completion, entry_point) {
-        let piece = match piece {
-            Ok(p) => p,
-            Err(why) => {
-                discards.add(why);
-                continue;
-            }
-        };
-        if !well_formed(&piece) {
-            discards.add(Reject::Malformed);
-            continue;
-        }
-        if kept.len() == CODET_TESTS_PER_SAMPLE {
-            discards.add(Reject::OverCap);
-            continue;
-        }
-        kept.push(piece);
-    }
-    kept
-}
-
-/// The pieces of CodeT's split before validation and the cap: each
-/// `assert` that mentions the entry point, cut at the first stop sequence;
-/// the others as [`Reject::NoAssert`].
+/// final `assert `) into `assert` pieces, before they are checked and
+/// capped at [`CODET_TESTS_PER_SAMPLE`]: each piece that mentions the
+/// entry point, cut at the first stop sequence; the others as
+/// [`Reject::NoAssert`].
 pub fn codet_pieces(completion: &str, entry_point: &str) -> Vec<Result<String, Reject>> {
     format!("assert {completion}")
         .split("assert ")
@@ -285,22 +216,18 @@ mod tests {
     }
 
     #[test]
-    fn codet_split_keeps_five_asserts_that_call_the_entry_point() {
-        let completion = "f(1) == 2\nassert f(2) == 3\nassert g(1) == 0\nassert f(3) == 4\nassert f(4) == 5\nassert f(5) == 6\nassert f(6) == 7\n\ndef other():\n    pass";
-        let mut d = Discards::default();
-        let kept = codet_asserts(completion, "f", &|s| !s.contains("def"), &mut d);
+    fn codet_split_keeps_asserts_that_call_the_entry_point() {
+        let completion = "f(1) == 2\nassert f(2) == 3\nassert g(1) == 0\nassert f(3) == 4\n\ndef other():\n    pass";
+        let pieces = codet_pieces(completion, "f");
         assert_eq!(
-            kept,
+            pieces,
             vec![
-                "assert f(1) == 2",
-                "assert f(2) == 3",
-                "assert f(3) == 4",
-                "assert f(4) == 5",
-                "assert f(5) == 6"
+                Ok("assert f(1) == 2".to_string()),
+                Ok("assert f(2) == 3".to_string()),
+                Err(Reject::NoAssert),
+                Ok("assert f(3) == 4".to_string()),
             ]
         );
-        assert_eq!(d.0[&Reject::NoAssert], 1);
-        assert_eq!(d.0[&Reject::OverCap], 1);
     }
 
     #[test]

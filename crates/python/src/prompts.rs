@@ -1,27 +1,9 @@
-//! The prompts codejury sends: solutions for chat and base models, unit
-//! tests in CodeRM's layout and CodeT's assert style.
+//! The prompts codejury sends for Python: solutions for chat and base
+//! models, unit tests in CodeRM's layout and CodeT's assert style.
 
-use crate::generator::{Message, Prompt};
-use codejury_core::extract::CODET_STOP;
+use crate::extract::CODET_STOP;
+use codejury_core::prompt::{Ask, Message, Prompt, PromptStyle as Style};
 use codejury_core::Problem;
-
-/// How a model is asked to write code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Style {
-    /// An instruction-tuned model behind a chat template.
-    Chat,
-    /// A base model that continues text.
-    Base,
-}
-
-/// A prompt and the stop sequences that go with it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Ask {
-    /// The prompt.
-    pub prompt: Prompt,
-    /// Where generation should stop.
-    pub stop: Vec<String>,
-}
 
 /// The policy's prompt: chat models get the problem and are asked for one
 /// fenced block with the whole function; base models continue the

@@ -1,0 +1,372 @@
+//! The evaluation report: numbers, scaling curves, test quality, written as
+//! JSON, Markdown and SVG plots. [`Summary`] is the typed form every caller
+//! shares — the command line's `--json`, `report.json`, a server's response.
+
+pub mod plot;
+
+use crate::error::{create_dir, write_file, Error, Result};
+use crate::pool::Pool;
+use codejury_core::discard::Discards;
+use codejury_core::metrics::{
+    accuracy, bootstrap, oracle, per_test_quality, vanilla, vote_quality, Axis, Confusion,
+    Estimate, Quality, Task,
+};
+use codejury_core::Rule;
+use plot::Chart;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+
+/// One point of a scaling curve: accuracy per rule at `k` tests (or
+/// candidates) per task.
+#[derive(Debug, Clone, Serialize)]
+pub struct Point {
+    /// Tests (or candidates) per task.
+    pub k: usize,
+    /// Accuracy per rule, by the rule's name.
+    #[serde(flatten)]
+    pub by_rule: BTreeMap<&'static str, Estimate>,
+}
+
+/// A classifier's counts against ground truth and the rates made of them.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Judged {
+    /// TP, TN, FP, FN.
+    pub counts: Confusion,
+    /// Acc, F1, the paper's FAR/FRR, textbook FPR/FNR.
+    pub rates: Quality,
+}
+
+impl From<Confusion> for Judged {
+    fn from(counts: Confusion) -> Self {
+        Judged {
+            counts,
+            rates: counts.quality(),
+        }
+    }
+}
+
+/// Test quality against ground truth.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct TestQuality {
+    /// Each test alone as a classifier of candidates.
+    pub per_test: Judged,
+    /// The CodeRM vote: accepted = in the top group.
+    pub vote_coderm: Judged,
+}
+
+/// The bootstrap's settings.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct BootstrapSettings {
+    /// Draws per point.
+    pub repeats: usize,
+    /// Seed of the draws.
+    pub seed: u64,
+}
+
+/// Everything the report says.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// Tasks with candidates.
+    pub tasks: usize,
+    /// Sampled candidates.
+    pub solutions: usize,
+    /// Sampled tests (columns).
+    pub tests: usize,
+    /// Distinct tests.
+    pub distinct_tests: usize,
+    /// Mean fraction of correct candidates (a random pick).
+    pub vanilla: f64,
+    /// Fraction of tasks with a correct candidate (pass@N).
+    pub oracle: f64,
+    /// Accuracy of each rule, by name.
+    #[serde(flatten)]
+    pub rules: BTreeMap<&'static str, f64>,
+    /// Test generations discarded, by reason.
+    pub discarded_tests: Discards,
+    /// Exact duplicate tests.
+    pub duplicate_tests: usize,
+    /// Test quality against ground truth.
+    pub test_quality: TestQuality,
+    /// The bootstrap's settings.
+    pub bootstrap: BootstrapSettings,
+    /// Accuracy against tests per task.
+    pub scaling_tests: Vec<Point>,
+    /// Accuracy against candidates per task.
+    pub scaling_solutions: Vec<Point>,
+}
+
+fn powers_up_to(max: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut k = 1;
+    while k < max {
+        out.push(k);
+        k *= 2;
+    }
+    if max > 0 {
+        out.push(max);
+    }
+    out
+}
+
+impl Summary {
+    /// Computes the report of executed `tasks`.
+    pub fn build(tasks: &[Task], pool: &Pool, repeats: usize, seed: u64) -> Summary {
+        let max_tests = tasks
+            .iter()
+            .map(|t| t.matrix.distinct_cols().len())
+            .max()
+            .unwrap_or(0);
+        let max_rows = tasks.iter().map(|t| t.matrix.rows()).max().unwrap_or(0);
+        let curve = |axis: Axis, ks: Vec<usize>| -> Vec<Point> {
+            ks.into_iter()
+                .map(|k| Point {
+                    k,
+                    by_rule: Rule::ALL
+                        .iter()
+                        .map(|&r| (r.as_str(), bootstrap(r, tasks, axis, k, repeats, seed)))
+                        .collect(),
+                })
+                .collect()
+        };
+        Summary {
+            tasks: tasks.len(),
+            solutions: tasks.iter().map(|t| t.matrix.rows()).sum(),
+            tests: tasks.iter().map(|t| t.matrix.cols()).sum(),
+            distinct_tests: tasks.iter().map(|t| t.matrix.distinct_cols().len()).sum(),
+            vanilla: vanilla(tasks),
+            oracle: oracle(tasks),
+            rules: Rule::ALL
+                .iter()
+                .map(|&r| (r.as_str(), accuracy(r, tasks)))
+                .collect(),
+            discarded_tests: pool.discards.clone(),
+            duplicate_tests: pool.duplicate_tests,
+            test_quality: TestQuality {
+                per_test: per_test_quality(tasks).into(),
+                vote_coderm: vote_quality(Rule::Coderm, tasks).into(),
+            },
+            bootstrap: BootstrapSettings { repeats, seed },
+            scaling_tests: curve(Axis::Tests, powers_up_to(max_tests)),
+            scaling_solutions: curve(Axis::Candidates, powers_up_to(max_rows)),
+        }
+    }
+
+    /// The accuracy of `rule`.
+    pub fn accuracy(&self, rule: Rule) -> f64 {
+        self.rules.get(rule.as_str()).copied().unwrap_or(0.0)
+    }
+
+    /// The human table.
+    pub fn table(&self) -> String {
+        let mut t = String::new();
+        let _ = writeln!(
+            t,
+            "{} tasks, {} candidates, {} tests ({} distinct)",
+            self.tasks, self.solutions, self.tests, self.distinct_tests
+        );
+        let _ = writeln!(t, "{:<22} {:>8}", "method", "accuracy");
+        let _ = writeln!(
+            t,
+            "{:<22} {:>7.2}%",
+            "vanilla (mean pass)",
+            100.0 * self.vanilla
+        );
+        for r in Rule::ALL {
+            let _ = writeln!(t, "{:<22} {:>7.2}%", r.as_str(), 100.0 * self.accuracy(r));
+        }
+        let _ = writeln!(t, "{:<22} {:>7.2}%", "oracle (pass@N)", 100.0 * self.oracle);
+        t
+    }
+
+    /// The Markdown report.
+    pub fn markdown(&self) -> String {
+        let mut md = String::from("# codejury evaluation\n\n");
+        let _ = writeln!(
+            md,
+            "{} tasks, {} candidates, {} tests ({} distinct); {} test generations discarded, {} duplicate tests.\n",
+            self.tasks,
+            self.solutions,
+            self.tests,
+            self.distinct_tests,
+            self.discarded_tests.total(),
+            self.duplicate_tests
+        );
+        md += "| method | best-of-N accuracy |\n|---|---|\n";
+        let _ = writeln!(
+            md,
+            "| vanilla (mean pass rate) | {:.2}% |",
+            100.0 * self.vanilla
+        );
+        for r in Rule::ALL {
+            let _ = writeln!(md, "| {} | {:.2}% |", r.as_str(), 100.0 * self.accuracy(r));
+        }
+        let _ = writeln!(md, "| oracle (pass@N) | {:.2}% |\n", 100.0 * self.oracle);
+        md += "## Unit-test quality against ground truth\n\nFAR = FP/(FP+TP) and FRR = FN/(FN+TN) as the CodeRM paper defines them; FPR and FNR are the textbook rates.\n\n| classifier | Acc | F1 | FAR | FRR | FPR | FNR |\n|---|---|---|---|---|---|---|\n";
+        for (name, j) in [
+            ("each test", &self.test_quality.per_test),
+            (
+                "the CodeRM vote (top group)",
+                &self.test_quality.vote_coderm,
+            ),
+        ] {
+            let q = j.rates;
+            let _ = writeln!(
+                md,
+                "| {name} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
+                q.acc, q.f1, q.far, q.frr, q.fpr, q.fnr
+            );
+        }
+        for (title, points, file) in [
+            (
+                "tests per task (m)",
+                &self.scaling_tests,
+                "scaling_tests.svg",
+            ),
+            (
+                "candidates per task (n)",
+                &self.scaling_solutions,
+                "scaling_solutions.svg",
+            ),
+        ] {
+            let _ = writeln!(md, "\n## Accuracy against {title}\n\nMean over {} seeded bootstrap draws (seed {}), 95% interval in brackets.\n\n![{title}]({file})\n", self.bootstrap.repeats, self.bootstrap.seed);
+            md += "| k |";
+            for r in Rule::ALL {
+                let _ = write!(md, " {} |", r.as_str());
+            }
+            md += "\n|---|";
+            md += &"---|".repeat(Rule::ALL.len());
+            md += "\n";
+            for p in points {
+                let _ = write!(md, "| {} |", p.k);
+                for r in Rule::ALL {
+                    if let Some(e) = p.by_rule.get(r.as_str()) {
+                        let _ = write!(
+                            md,
+                            " {:.1} [{:.1}, {:.1}] |",
+                            100.0 * e.mean,
+                            100.0 * e.lo,
+                            100.0 * e.hi
+                        );
+                    }
+                }
+                md += "\n";
+            }
+        }
+        md
+    }
+}
+
+/// One line of `selections.jsonl`: each rule's pick for one task.
+#[derive(Debug, Clone, Serialize)]
+pub struct Selection {
+    /// The task.
+    pub task_id: String,
+    /// Per rule: its pick.
+    #[serde(flatten)]
+    pub by_rule: BTreeMap<&'static str, Pick>,
+}
+
+/// One rule's pick for one task.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pick {
+    /// The first of the tied candidates (a row of the task's candidates).
+    pub chosen: Option<usize>,
+    /// Every candidate the rule picks from uniformly.
+    pub tied: Vec<usize>,
+    /// The mean ground-truth label over `tied`.
+    pub expected_accuracy: f64,
+}
+
+/// Every rule's pick for every task.
+pub fn selections(tasks: &[Task], ids: &[String]) -> Vec<Selection> {
+    tasks
+        .iter()
+        .zip(ids)
+        .map(|(t, id)| Selection {
+            task_id: id.clone(),
+            by_rule: Rule::ALL
+                .iter()
+                .map(|&r| {
+                    let tied = r.select(&t.matrix);
+                    (
+                        r.as_str(),
+                        Pick {
+                            chosen: tied.first().copied(),
+                            expected_accuracy: r.score(&t.matrix, &t.labels),
+                            tied,
+                        },
+                    )
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Writes `rows` as JSON Lines to `path`.
+pub(crate) fn write_jsonl<T: Serialize>(path: &Path, rows: &[T]) -> Result<()> {
+    let io = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::create(path).map_err(io)?;
+    let mut w = std::io::BufWriter::new(file);
+    for r in rows {
+        let line = serde_json::to_string(r).map_err(|e| io(std::io::Error::other(e)))?;
+        writeln!(w, "{line}").map_err(io)?;
+    }
+    w.flush().map_err(io)
+}
+
+/// Serialises `value` as pretty JSON into `path`.
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::Write {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e),
+    })?;
+    write_file(path, text.as_bytes())
+}
+
+/// Writes report.json, report.md, the plots and selections.jsonl into `dir`.
+pub fn write(dir: &Path, summary: &Summary, tasks: &[Task], ids: &[String]) -> Result<()> {
+    create_dir(dir)?;
+    write_json(&dir.join("report.json"), summary)?;
+    write_file(&dir.join("report.md"), summary.markdown().as_bytes())?;
+    draw(
+        &dir.join("scaling_tests.svg"),
+        "accuracy vs tests per task",
+        "tests per task (m)",
+        &summary.scaling_tests,
+        summary,
+    )?;
+    draw(
+        &dir.join("scaling_solutions.svg"),
+        "accuracy vs candidates per task",
+        "candidates per task (n)",
+        &summary.scaling_solutions,
+        summary,
+    )?;
+    write_jsonl(&dir.join("selections.jsonl"), &selections(tasks, ids))
+}
+
+fn draw(path: &Path, title: &str, xlabel: &str, points: &[Point], s: &Summary) -> Result<()> {
+    let curves = Rule::ALL
+        .iter()
+        .map(|rule| {
+            let pts = points
+                .iter()
+                .filter_map(|p| p.by_rule.get(rule.as_str()).map(|e| (p.k as f64, e.mean)))
+                .collect();
+            (rule.as_str().to_string(), pts)
+        })
+        .collect();
+    let chart = Chart {
+        title,
+        xlabel,
+        curves,
+        lines: vec![("oracle", s.oracle), ("vanilla", s.vanilla)],
+    };
+    plot::draw(path, &chart)
+}

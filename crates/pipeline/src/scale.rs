@@ -1,0 +1,545 @@
+//! `scale`: how accuracy grows with the budget of test generations under
+//! each allocation strategy, on a pool of pre-generated candidates and
+//! tests.
+
+use crate::config::ScaleConfig;
+use crate::error::{create_dir, write_file, Result};
+use crate::eval::execute_files;
+use crate::pool::Pool;
+use crate::report::plot::{self, Chart};
+use crate::report::write_json;
+use crate::reporter::Reporter;
+use crate::session::Sandbox;
+use codejury_core::agreement;
+use codejury_core::allocate::{
+    accuracy_with, online_snapshots, online_snapshots_deferring, predicted_pass_rate,
+    pruned_coderm, tests_run, unsolvable, Strategy,
+};
+use codejury_core::metrics::{oracle, spearman, vanilla, Task};
+use codejury_core::Rule;
+use codejury_store::Store;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use tokio_util::sync::CancellationToken;
+
+/// The probe's held-out predicted pass rate per problem, from the hidden
+/// state of each problem's prompt.
+fn probe_predictions(
+    args: &ScaleConfig,
+    prompts: &[String],
+    truth: &[f64],
+    reporter: &dyn Reporter,
+) -> Result<Option<Vec<f64>>> {
+    let spec: crate::backend::Spec = match args.probe_model.as_str() {
+        "none" => return Ok(None),
+        s => s
+            .parse()
+            .map_err(|e| crate::error::config(format!("--probe-model {e}")))?,
+    };
+    let crate::backend::Spec::Embedded(path) = spec else {
+        return Err(crate::error::config(
+            "--probe-model needs an embedded model (hidden states are read in-process)",
+        ));
+    };
+    hidden_states(args, path.as_deref(), prompts, reporter).map(|x| {
+        let cfg = codejury_core::probe::ProbeConfig {
+            seed: args.eval.seed,
+            ..Default::default()
+        };
+        Some(codejury_core::probe::cross_fit(
+            &x,
+            truth,
+            args.probe_folds,
+            cfg,
+        ))
+    })
+}
+
+#[cfg(feature = "embedded")]
+fn hidden_states(
+    args: &ScaleConfig,
+    path: Option<&Path>,
+    prompts: &[String],
+    reporter: &dyn Reporter,
+) -> Result<Vec<Vec<f32>>> {
+    use crate::reporter::Stage;
+    let g = crate::backend::embedded(path, args.threads)?;
+    reporter.start(&Stage::HiddenStates, prompts.len() as u64, 0);
+    let mut x = Vec::with_capacity(prompts.len());
+    for p in prompts {
+        x.push(g.hidden_state(&codejury_llm::Prompt::Text(p.clone()))?);
+        reporter.advance(&Stage::HiddenStates, 1);
+    }
+    reporter.finish(&Stage::HiddenStates);
+    Ok(x)
+}
+
+#[cfg(not(feature = "embedded"))]
+fn hidden_states(
+    _: &ScaleConfig,
+    _: Option<&Path>,
+    _: &[String],
+    _: &dyn Reporter,
+) -> Result<Vec<Vec<f32>>> {
+    Err(crate::error::config(
+        "--probe-model needs the embedded model, which this build lacks; pass --probe-model none",
+    ))
+}
+
+/// Held-out predicted pass rates from how much each problem's candidates
+/// agree in their text ([`codejury_core::agreement`]), cross-fitted over
+/// the same folds as the probe. Candidates are compared without the
+/// problem's prompt, which every one of them shares.
+fn similarity_predictions(
+    pool: &Pool,
+    prompts: &[String],
+    truth: &[f64],
+    args: &ScaleConfig,
+    comment: &str,
+) -> Vec<f64> {
+    let x: Vec<Vec<f32>> = pool
+        .tasks
+        .iter()
+        .zip(prompts)
+        .map(|(tp, prompt)| {
+            let bodies: Vec<&str> = tp
+                .rows
+                .iter()
+                .map(|&p| {
+                    let program = tp.programs[p].as_str();
+                    program.strip_prefix(prompt.as_str()).unwrap_or(program)
+                })
+                .collect();
+            agreement::features(&bodies, comment).to_vec()
+        })
+        .collect();
+    let cfg = codejury_core::probe::ProbeConfig {
+        seed: args.eval.seed,
+        ..Default::default()
+    };
+    codejury_core::probe::cross_fit(&x, truth, args.probe_folds, cfg)
+}
+
+struct Curve {
+    strategy: Strategy,
+    points: Vec<Point>,
+}
+
+/// One strategy at one budget, averaged over problems and shuffles.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Point {
+    /// Test generations per problem asked for.
+    pub budget: usize,
+    /// Test generations per problem bought (fewer where problems ran out).
+    #[serde(rename = "tests_used")]
+    pub generations: f64,
+    /// Tests (columns) those generations gave per problem: what the sandbox
+    /// runs against every candidate, so the execution cost. On a CodeT pool
+    /// a generation gives zero to five of them, and allocators differ in
+    /// which kind they buy.
+    pub tests_run: f64,
+    /// Expected accuracy of the rule's pick.
+    pub accuracy: f64,
+}
+
+/// Where a strategy first reaches uniform's full-budget accuracy, in tests.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct TestsToMatch {
+    /// Tests run per problem there.
+    pub tests_run: f64,
+    /// Their share of the pool's tests.
+    pub share_of_pool_tests: f64,
+}
+
+/// Executions at the full budget, with and without pruning candidates that
+/// can no longer reach the top.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Pruning {
+    /// Without pruning.
+    pub executions_full: usize,
+    /// With pruning.
+    pub executions_pruned: usize,
+    /// Saved.
+    pub saved: usize,
+}
+
+/// `scale.json` and the `--json` summary of `scale`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScaleSummary {
+    /// Tasks with candidates.
+    pub tasks: usize,
+    /// Most test generations of one problem.
+    pub max_tests: usize,
+    /// Mean fraction of correct candidates.
+    pub vanilla: f64,
+    /// Fraction of tasks with a correct candidate.
+    pub oracle: f64,
+    /// The rule the budget is spent for.
+    pub rule: Rule,
+    /// Shuffles of the buying order.
+    pub repeats: usize,
+    /// Seed of the shuffles.
+    pub seed: u64,
+    /// Each strategy's curve.
+    pub strategies: BTreeMap<&'static str, Vec<Point>>,
+    /// Tests per problem in the pool.
+    pub pool_tests_per_problem: f64,
+    /// Uniform's accuracy at the full budget.
+    pub uniform_full_budget_accuracy: f64,
+    /// Generations per problem online needs to reach it.
+    pub online_tests_to_match_uniform_full: Option<f64>,
+    /// The same for uniform.
+    pub uniform_tests_to_match_uniform_full: Option<f64>,
+    /// The same for online-oracle.
+    pub online_oracle_tests_to_match_uniform_full: Option<f64>,
+    /// The same in tests run.
+    pub tests_run_to_match_uniform_full: BTreeMap<&'static str, Option<TestsToMatch>>,
+    /// Spearman correlation of the first generation's pass rate with the
+    /// true pass rate (averaged over shuffles).
+    pub predictor_spearman: f64,
+    /// The probe's held-out Spearman correlation.
+    pub probe_spearman_held_out: Option<f64>,
+    /// The text agreement's held-out Spearman correlation.
+    pub similarity_spearman_held_out: f64,
+    /// The probe's model.
+    pub probe_model: String,
+    /// Executions saved by pruning.
+    pub pruning: Pruning,
+}
+
+/// Runs `scale`: writes `scale.json`, `scale.md` and the plots into
+/// `config.eval.out`.
+pub fn scale(
+    sandbox: &Sandbox,
+    store: &Store,
+    config: &ScaleConfig,
+    reporter: &dyn Reporter,
+    cancel: &CancellationToken,
+) -> Result<(ScaleSummary, String)> {
+    let args = config;
+    let e = &config.eval;
+    let (_, run) = execute_files(
+        sandbox, store, &e.bench, &e.pool, &e.limits, reporter, cancel,
+    )?;
+    let (tasks, prompts, pool) = (&run.tasks, &run.prompts, &run.pool);
+    let truth: Vec<f64> = tasks
+        .iter()
+        .map(|t| t.labels.iter().filter(|&&l| l).count() as f64 / t.labels.len().max(1) as f64)
+        .collect();
+    let probe = probe_predictions(args, prompts, &truth, reporter)?;
+    let probe_rho = probe.as_deref().map(|p| spearman(p, &truth));
+    let similarity = similarity_predictions(
+        pool,
+        prompts,
+        &truth,
+        args,
+        sandbox.language().line_comment(),
+    );
+    let similarity_rho = spearman(&similarity, &truth);
+    let p = tasks.len().max(1);
+    let max_m = tasks.iter().map(|t| t.generations.len()).max().unwrap_or(0);
+    // Powers of two and the points halfway between (1, 2, 3, 4, 6, 8, 12,
+    // ...), so the budget a strategy needs is read at a useful resolution.
+    let mut budgets = Vec::new();
+    let mut k = 1;
+    while k < max_m {
+        budgets.push(k);
+        if k >= 2 && k + k / 2 < max_m {
+            budgets.push(k + k / 2);
+        }
+        k *= 2;
+    }
+    budgets.push(max_m.max(1));
+    // A third of the pool: the budget the target is read at.
+    budgets.push(max_m.div_ceil(3).max(1));
+    budgets.sort_unstable();
+    budgets.dedup();
+
+    let mut rng = ChaCha8Rng::seed_from_u64(e.seed);
+    let shuffles: Vec<Vec<Task>> = (0..e.repeats.max(1))
+        .map(|_| {
+            tasks
+                .iter()
+                .map(|t| {
+                    // Generations are bought whole, in a shuffled order.
+                    let mut starts = Vec::with_capacity(t.generations.len());
+                    let mut at = 0;
+                    for &g in &t.generations {
+                        starts.push(at);
+                        at += g;
+                    }
+                    let mut order: Vec<usize> = (0..t.generations.len()).collect();
+                    order.shuffle(&mut rng);
+                    let cols: Vec<usize> = order
+                        .iter()
+                        .flat_map(|&g| starts[g]..starts[g] + t.generations[g])
+                        .collect();
+                    let rows: Vec<usize> = (0..t.matrix.rows()).collect();
+                    Task {
+                        matrix: t.matrix.select(&rows, &cols),
+                        labels: t.labels.clone(),
+                        generations: order.iter().map(|&g| t.generations[g]).collect(),
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let totals: Vec<usize> = budgets.iter().map(|&avg| avg * p).collect();
+    let curves: Vec<Curve> = Strategy::ALL
+        .iter()
+        .filter(|&&s| s != Strategy::GreedyProbe || probe.is_some())
+        .map(|&strategy| {
+            let mut sums = vec![(0.0, 0.0, 0.0); budgets.len()];
+            for ts in &shuffles {
+                let allocations: Vec<Vec<usize>> = if strategy == Strategy::Online {
+                    online_snapshots(ts, &totals, args.rule, e.seed)
+                } else if strategy == Strategy::OnlineOracle {
+                    online_snapshots_deferring(ts, &totals, args.rule, e.seed, &unsolvable(ts))
+                } else {
+                    totals
+                        .iter()
+                        .map(|&total| {
+                            let predicted = match strategy {
+                                Strategy::GreedyProbe => probe.as_deref(),
+                                Strategy::GreedySimilarity => Some(similarity.as_slice()),
+                                _ => None,
+                            };
+                            strategy.allocate(ts, total, args.rule, predicted)
+                        })
+                        .collect()
+                };
+                for (k, b) in allocations.iter().enumerate() {
+                    sums[k].0 += b.iter().sum::<usize>() as f64 / p as f64;
+                    sums[k].1 += tests_run(ts, b);
+                    sums[k].2 += accuracy_with(ts, b, args.rule);
+                }
+            }
+            let r = shuffles.len() as f64;
+            Curve {
+                strategy,
+                points: budgets
+                    .iter()
+                    .zip(sums)
+                    .map(|(&budget, (g, t, a))| Point {
+                        budget,
+                        generations: g / r,
+                        tests_run: t / r,
+                        accuracy: a / r,
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+
+    // Predictor quality: λ̂ from the first (shuffled) test against the true pass rate.
+    let rho: f64 = shuffles
+        .iter()
+        .map(|ts| {
+            let pred: Vec<f64> = ts.iter().map(predicted_pass_rate).collect();
+            spearman(&pred, &truth)
+        })
+        .sum::<f64>()
+        / shuffles.len() as f64;
+
+    // Pruning at the full budget.
+    let full: usize = tasks
+        .iter()
+        .map(|t| t.matrix.rows() * t.matrix.distinct_cols().len())
+        .sum();
+    let pruned: usize = tasks.iter().map(|t| pruned_coderm(&t.matrix).1).sum();
+
+    let uniform_full = curves[0].points.last().map_or(0.0, |x| x.accuracy);
+    let pool_tests = tasks.iter().map(|t| t.matrix.cols()).sum::<usize>() as f64 / p as f64;
+    // The first budget at which a strategy reaches uniform's full-budget
+    // accuracy (generations actually bought there).
+    let first_match = |s: Strategy| {
+        curves.iter().find(|c| c.strategy == s).and_then(|c| {
+            c.points
+                .iter()
+                .find(|x| x.accuracy >= uniform_full - 1e-9)
+                .copied()
+        })
+    };
+    let to_match = |s: Strategy| first_match(s).map(|x| x.generations);
+    // The same point in tests run, absolute and as a share of the pool's.
+    let tests_to_match = |s: Strategy| {
+        first_match(s).map(|x| TestsToMatch {
+            tests_run: x.tests_run,
+            share_of_pool_tests: x.tests_run / pool_tests.max(f64::MIN_POSITIVE),
+        })
+    };
+    let summary = ScaleSummary {
+        tasks: tasks.len(),
+        max_tests: max_m,
+        vanilla: vanilla(tasks),
+        oracle: oracle(tasks),
+        rule: args.rule,
+        repeats: e.repeats,
+        seed: e.seed,
+        strategies: curves
+            .iter()
+            .map(|c| (c.strategy.as_str(), c.points.clone()))
+            .collect(),
+        pool_tests_per_problem: pool_tests,
+        uniform_full_budget_accuracy: uniform_full,
+        online_tests_to_match_uniform_full: to_match(Strategy::Online),
+        uniform_tests_to_match_uniform_full: to_match(Strategy::Uniform),
+        online_oracle_tests_to_match_uniform_full: to_match(Strategy::OnlineOracle),
+        tests_run_to_match_uniform_full: [
+            Strategy::Online,
+            Strategy::OnlineOracle,
+            Strategy::Uniform,
+        ]
+        .into_iter()
+        .map(|s| (s.as_str(), tests_to_match(s)))
+        .collect(),
+        predictor_spearman: rho,
+        probe_spearman_held_out: probe_rho,
+        similarity_spearman_held_out: similarity_rho,
+        probe_model: args.probe_model.clone(),
+        pruning: Pruning {
+            executions_full: full,
+            executions_pruned: pruned,
+            saved: full - pruned,
+        },
+    };
+    create_dir(&e.out)?;
+    write_json(&e.out.join("scale.json"), &summary)?;
+    let table = render_table(&curves, &summary);
+    write_file(
+        &e.out.join("scale.md"),
+        format!(
+            "# codejury scale\n\n{table}\n{}",
+            render_tests_table(&curves)
+        )
+        .as_bytes(),
+    )?;
+    draw(&e.out, &curves, summary.vanilla, summary.oracle)?;
+    Ok((summary, table))
+}
+
+/// A markdown table with a row per budget and a column per strategy,
+/// `cell` writing each entry.
+fn grid(caption: &str, curves: &[Curve], cell: impl Fn(&Point) -> String) -> String {
+    let mut t = format!("{caption}\n\n| budget |");
+    for c in curves {
+        let _ = write!(t, " {} |", c.strategy.as_str());
+    }
+    t += "\n|---|";
+    t += &"---|".repeat(curves.len());
+    t += "\n";
+    for (i, first) in curves[0].points.iter().enumerate() {
+        let _ = write!(t, "| {} |", first.budget);
+        for c in curves {
+            let _ = write!(t, " {} |", cell(&c.points[i]));
+        }
+        t += "\n";
+    }
+    t
+}
+
+fn render_table(curves: &[Curve], s: &ScaleSummary) -> String {
+    let caption = format!("{} accuracy (%) by average test generations per problem; tests actually used in brackets where fewer", s.rule.as_str());
+    let uniform_full = s.uniform_full_budget_accuracy;
+    let mut t = grid(&caption, curves, |x| {
+        if x.generations + 1e-9 < x.budget as f64 {
+            format!("{:.2} [{:.1}]", 100.0 * x.accuracy, x.generations)
+        } else {
+            format!("{:.2}", 100.0 * x.accuracy)
+        }
+    });
+    let _ = writeln!(
+        t,
+        "\nvanilla {:.2}%, oracle {:.2}%; uniform's full-budget accuracy ({:.2}%{}) is reached by online with {}, by online-oracle with {} and by uniform with {} test generations per problem on average (the pool has {}; in brackets the share of the pool's {:.1} tests per problem they run); first-generation pass-rate predictor: Spearman {:.3} with the true pass rate; hidden-state probe ({}): held-out Spearman {}; candidates' text agreement: held-out Spearman {:.3}; pruning runs {} of {} executions at the full budget.",
+        100.0 * s.vanilla,
+        100.0 * s.oracle,
+        100.0 * uniform_full,
+        if uniform_full < s.vanilla {
+            ", below vanilla: under this rule all the tests pick worse than none"
+        } else {
+            ""
+        },
+        reached_at(s, Strategy::Online, s.online_tests_to_match_uniform_full),
+        reached_at(s, Strategy::OnlineOracle, s.online_oracle_tests_to_match_uniform_full),
+        reached_at(s, Strategy::Uniform, s.uniform_tests_to_match_uniform_full),
+        s.max_tests,
+        s.pool_tests_per_problem,
+        s.predictor_spearman,
+        s.probe_model,
+        s.probe_spearman_held_out.map_or("n/a".to_string(), |x| format!("{x:.3}")),
+        s.similarity_spearman_held_out,
+        s.pruning.executions_pruned,
+        s.pruning.executions_full,
+    );
+    t
+}
+
+/// `"48.0 [27%]"`: the generations per problem at which `strategy` first
+/// reaches uniform's full-budget accuracy, and the share of the pool's
+/// tests it runs there; `"no"` if it never does.
+fn reached_at(s: &ScaleSummary, strategy: Strategy, generations: Option<f64>) -> String {
+    match generations {
+        None => "no".to_string(),
+        Some(g) => {
+            let share = s
+                .tests_run_to_match_uniform_full
+                .get(strategy.as_str())
+                .copied()
+                .flatten()
+                .map_or(0.0, |m| m.share_of_pool_tests);
+            format!("{g:.1} [{:.0}%]", 100.0 * share)
+        }
+    }
+}
+
+/// The tests each strategy runs per problem at each budget, in `scale.md`
+/// beside the accuracy table: what the sandbox spends, where the budget
+/// counts model calls.
+fn render_tests_table(curves: &[Curve]) -> String {
+    grid(
+        "tests run per problem (the sandbox's cost) at each budget",
+        curves,
+        |x| format!("{:.1}", x.tests_run),
+    )
+}
+
+/// Draws `scale.svg` (accuracy against generations bought) and
+/// `scale-tests.svg` (against tests run) into `dir`.
+fn draw(dir: &Path, curves: &[Curve], vanilla: f64, oracle: f64) -> Result<()> {
+    for (file, title, xlabel, x) in [
+        (
+            "scale.svg",
+            "accuracy vs test budget",
+            "test generations per problem (used)",
+            (|p: &Point| p.generations) as fn(&Point) -> f64,
+        ),
+        (
+            "scale-tests.svg",
+            "accuracy vs tests run",
+            "tests run per problem",
+            |p: &Point| p.tests_run,
+        ),
+    ] {
+        let chart = Chart {
+            title,
+            xlabel,
+            curves: curves
+                .iter()
+                .map(|c| {
+                    (
+                        c.strategy.as_str().to_string(),
+                        c.points.iter().map(|p| (x(p), p.accuracy)).collect(),
+                    )
+                })
+                .collect(),
+            lines: vec![("oracle", oracle), ("vanilla", vanilla)],
+        };
+        plot::draw(&dir.join(file), &chart)?;
+    }
+    Ok(())
+}
