@@ -1,39 +1,28 @@
-//! Loading a GGUF model and sampling from it.
+//! The embedded model as a [`Generator`]: load a GGUF, render prompts with
+//! its chat template, prefill each prompt once and draw every sample of it
+//! from the cached prefix.
 
+use crate::gguf::Gguf;
+use crate::model::Model;
+use crate::sample::Sampler;
+use crate::template::ChatTemplate;
+use crate::tokenizer::Tokenizer;
 use codejury_llm::{Completion, GenError, GenFuture, Generator, Prompt, Request, Response};
-use llama_cpp_2::context::params::{LlamaContextParams, LlamaPoolingType};
-use llama_cpp_2::llama_backend::LlamaBackend;
-use llama_cpp_2::llama_batch::LlamaBatch;
-use llama_cpp_2::model::params::LlamaModelParams;
-use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
-use llama_cpp_2::sampling::LlamaSampler;
-use llama_cpp_2::token::LlamaToken;
-use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Instant;
 
-/// llama.cpp's backend may be initialised once per process.
-fn backend() -> Result<&'static LlamaBackend, GenError> {
-    static BACKEND: OnceLock<Result<LlamaBackend, String>> = OnceLock::new();
-    BACKEND
-        .get_or_init(|| {
-            let mut b = LlamaBackend::init().map_err(|e| e.to_string())?;
-            b.void_logs();
-            Ok(b)
-        })
-        .as_ref()
-        .map_err(|e| GenError::Model(format!("cannot start llama.cpp: {e}")))
-}
+/// Prompt tokens run through the network at once while prefilling.
+const PREFILL_BATCH: usize = 64;
 
 /// How to run the embedded model.
 #[derive(Debug, Clone)]
 pub struct EmbeddedConfig {
     /// The GGUF file.
     pub model: PathBuf,
-    /// CPU threads for decoding. One is the safe choice while anything else
-    /// runs: on a 2-core machine, two threads next to a busy core collapse
-    /// to a few tokens per second.
+    /// CPU threads for the matrix products. One is the safe choice while
+    /// anything else runs: on a 2-core machine, two threads next to a busy
+    /// core wait on each other.
     pub threads: usize,
     /// A name for cache keys; the file's checksum, so another file under
     /// the same path does not reuse this one's samples.
@@ -45,21 +34,49 @@ pub struct EmbeddedConfig {
 /// holds a core for seconds.
 #[derive(Clone)]
 pub struct EmbeddedGenerator {
-    inner: Arc<Model>,
+    inner: Arc<Inner>,
 }
 
-/// The loaded weights and what was read with them.
-struct Model {
-    model: LlamaModel,
-    template: Option<LlamaChatTemplate>,
+struct Inner {
+    model: Model,
+    tokenizer: Tokenizer,
+    template: Option<ChatTemplate>,
+    pool: Option<rayon::ThreadPool>,
     config: EmbeddedConfig,
+}
+
+fn model_error(path: &Path, e: impl std::fmt::Display) -> GenError {
+    GenError::Model(format!("{}: {e}", path.display()))
 }
 
 impl EmbeddedGenerator {
     /// Loads the model file.
     pub fn load(config: EmbeddedConfig) -> Result<EmbeddedGenerator, GenError> {
+        let path = config.model.clone();
+        let gguf = Gguf::open(&path).map_err(|e| model_error(&path, error_chain(&e)))?;
+        let tokenizer = Tokenizer::from_gguf(&gguf).map_err(|e| model_error(&path, e))?;
+        let template = ChatTemplate::from_gguf(&gguf).map_err(|e| model_error(&path, e))?;
+        let model = Model::load(gguf).map_err(|e| model_error(&path, e))?;
+        let pool = if config.threads > 1 {
+            Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(config.threads)
+                    .build()
+                    .map_err(|e| {
+                        GenError::Model(format!("cannot start {} threads: {e}", config.threads))
+                    })?,
+            )
+        } else {
+            None
+        };
         Ok(EmbeddedGenerator {
-            inner: Arc::new(Model::load(config)?),
+            inner: Arc::new(Inner {
+                model,
+                tokenizer,
+                template,
+                pool,
+                config,
+            }),
         })
     }
 
@@ -74,9 +91,15 @@ impl EmbeddedGenerator {
     }
 
     /// The prompt as text: chat messages rendered with the chat template
-    /// stored in the GGUF, ending with the assistant's opening tag.
+    /// stored in the GGUF, ending with the assistant's opening.
     pub fn render(&self, prompt: &Prompt) -> Result<String, GenError> {
         self.inner.render(prompt)
+    }
+
+    /// The token ids of `text` as the model reads it (special tokens
+    /// written in the text included).
+    pub fn tokenize(&self, text: &str) -> Result<Vec<u32>, GenError> {
+        self.inner.tokenizer.encode(text).map_err(GenError::Model)
     }
 
     /// Runs one request on the calling thread (for synchronous callers:
@@ -90,30 +113,25 @@ impl EmbeddedGenerator {
     pub fn hidden_state(&self, prompt: &Prompt) -> Result<Vec<f32>, GenError> {
         self.inner.hidden_state(prompt)
     }
+
+    /// Whether the matrix products use the CPU's SIMD instructions.
+    pub fn simd(&self) -> bool {
+        self.inner.model.kernels_simd()
+    }
 }
 
-impl Model {
-    fn load(config: EmbeddedConfig) -> Result<Model, GenError> {
-        let backend = backend()?;
-        if !config.model.exists() {
-            return Err(GenError::Model(format!(
-                "{}: no such file",
-                config.model.display()
-            )));
-        }
-        let model =
-            LlamaModel::load_from_file(backend, &config.model, &LlamaModelParams::default())
-                .map_err(|e| {
-                    GenError::Model(format!("cannot load {}: {e}", config.model.display()))
-                })?;
-        let template = model.chat_template(None).ok();
-        Ok(Model {
-            model,
-            template,
-            config,
-        })
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
     }
+    s
+}
 
+impl Inner {
     fn render(&self, prompt: &Prompt) -> Result<String, GenError> {
         match prompt {
             Prompt::Text(t) => Ok(t.clone()),
@@ -124,91 +142,98 @@ impl Model {
                         self.config.model.display()
                     ))
                 })?;
-                let chat = messages
-                    .iter()
-                    .map(|m| LlamaChatMessage::new(m.role.clone(), m.content.clone()))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| GenError::Model(format!("chat message: {e}")))?;
-                self.model
-                    .apply_chat_template(template, &chat, true)
-                    .map_err(|e| GenError::Model(format!("chat template: {e}")))
+                template
+                    .render(messages, &self.tokenizer.bos_text, &self.tokenizer.eos_text)
+                    .map_err(GenError::Model)
             }
         }
     }
 
-    /// Runs one request: the prompt is prefilled once, and each sample
-    /// restarts from the cached prefix with its own seed (`seed + index`),
-    /// so sample `k` of a prompt is the same whenever it is drawn.
-    fn run(&self, req: &Request) -> Result<Response, GenError> {
-        let started = Instant::now();
-        let text = self.render(&req.prompt)?;
-        let vocab = self.model.vocab();
-        let tokens = vocab.tokenize(text.as_bytes(), true, true);
+    fn tokens(&self, prompt: &Prompt) -> Result<Vec<u32>, GenError> {
+        let text = self.render(prompt)?;
+        let tokens = self.tokenizer.encode(&text).map_err(GenError::Model)?;
         if tokens.is_empty() {
             return Err(GenError::Model("the prompt is empty".into()));
         }
-        let max_new = req.sampling.max_tokens as usize;
-        let n_ctx_train = self.model.n_ctx_train() as usize;
-        if tokens.len() + 1 >= n_ctx_train {
+        let n_ctx = self.model.config.n_ctx_train;
+        if tokens.len() + 1 >= n_ctx {
             return Err(GenError::Model(format!(
-                "the prompt has {} tokens; the model's context is {n_ctx_train}",
+                "the prompt has {} tokens; the model's context is {n_ctx}",
                 tokens.len()
             )));
         }
-        let n_ctx = (tokens.len() + max_new + 8).min(n_ctx_train);
-        let threads = self.config.threads.max(1) as i32;
-        let params = LlamaContextParams::default()
-            .with_n_ctx(NonZeroU32::new(n_ctx as u32))
-            .with_n_batch(512)
-            .with_n_threads(threads)
-            .with_n_threads_batch(threads);
-        let mut ctx = self
-            .model
-            .new_context(backend()?, params)
-            .map_err(|e| GenError::Model(format!("context: {e}")))?;
-        let model_err = |e: &dyn std::fmt::Display| GenError::Model(e.to_string());
+        Ok(tokens)
+    }
 
-        // Prefill all but the last prompt token, in chunks of the batch size.
-        let last = tokens.len() - 1;
-        let mut batch = LlamaBatch::new(512, 1);
-        for (c, chunk) in tokens[..last].chunks(512).enumerate() {
-            batch.clear();
-            for (k, &t) in chunk.iter().enumerate() {
-                batch
-                    .add(t, (c * 512 + k) as i32, &[0], false)
-                    .map_err(|e| model_err(&e))?;
-            }
-            ctx.decode(&mut batch).map_err(|e| model_err(&e))?;
+    fn prefill(
+        &self,
+        tokens: &[u32],
+        cache: &mut crate::model::Cache,
+    ) -> Result<Vec<f32>, GenError> {
+        let mut hidden = Vec::new();
+        for chunk in tokens.chunks(PREFILL_BATCH) {
+            hidden = self
+                .model
+                .forward(chunk, cache, self.pool.as_ref())
+                .map_err(GenError::Model)?;
         }
+        Ok(hidden)
+    }
 
+    /// Runs `f` on the model's threads: called from inside its pool, every
+    /// matrix product splits across them without waking the pool from
+    /// outside each time (the calling thread works too).
+    fn on_pool<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
+        match &self.pool {
+            Some(pool) => pool.install(f),
+            None => f(),
+        }
+    }
+
+    fn run(&self, req: &Request) -> Result<Response, GenError> {
+        self.on_pool(|| self.run_here(req))
+    }
+
+    /// One request: the prompt but its last token is prefilled once; each
+    /// sample restarts from that prefix with its own seed (`seed + index`).
+    fn run_here(&self, req: &Request) -> Result<Response, GenError> {
+        let started = Instant::now();
+        let tokens = self.tokens(&req.prompt)?;
+        let max_new = req.sampling.max_tokens as usize;
+        let n_ctx = (tokens.len() + max_new + 8).min(self.model.config.n_ctx_train);
+        let mut cache = self.model.cache(n_ctx);
+        let last = tokens.len() - 1;
+        self.prefill(&tokens[..last], &mut cache)?;
         let mut out = Response {
             prompt_tokens: tokens.len() as u64,
             calls: 1,
             ..Response::default()
         };
         for k in 0..req.n {
-            ctx.clear_kv_cache_seq(Some(0), Some(last as u32), None)
-                .map_err(|e| model_err(&e))?;
-            let mut sampler = sampler(req, k);
-            let mut next: LlamaToken = tokens[last];
-            let mut pos = last;
+            cache.len = last;
+            let seed = req
+                .sampling
+                .seed
+                .unwrap_or(0)
+                .wrapping_add((req.start + k) as u64);
+            let mut sampler = Sampler::new(req.sampling.temperature, req.sampling.top_p, seed);
+            let mut next = tokens[last];
             let mut bytes: Vec<u8> = Vec::new();
             let mut finish = "length";
             let mut generated = 0u64;
-            while generated < max_new as u64 && pos + 1 < n_ctx {
-                batch.clear();
-                batch
-                    .add(next, pos as i32, &[0], true)
-                    .map_err(|e| model_err(&e))?;
-                ctx.decode(&mut batch).map_err(|e| model_err(&e))?;
-                pos += 1;
-                next = sampler.sample(&ctx, batch.n_tokens() - 1);
+            while generated < max_new as u64 && cache.len + 1 < n_ctx {
+                let hidden = self
+                    .model
+                    .forward(&[next], &mut cache, self.pool.as_ref())
+                    .map_err(GenError::Model)?;
+                let logits = self.model.logits(&hidden, self.pool.as_ref());
+                next = sampler.pick(&logits);
                 generated += 1;
-                if vocab.is_eog(next) {
+                if self.tokenizer.is_end(next) {
                     finish = "stop";
                     break;
                 }
-                bytes.extend(vocab.token_to_piece(next, false, None));
+                bytes.extend_from_slice(self.tokenizer.piece(next));
                 if let Some(cut) = stop_at(&bytes, &req.sampling.stop) {
                     bytes.truncate(cut);
                     finish = "stop";
@@ -224,63 +249,12 @@ impl Model {
         out.latency = started.elapsed();
         Ok(out)
     }
-}
 
-impl Model {
     fn hidden_state(&self, prompt: &Prompt) -> Result<Vec<f32>, GenError> {
-        let text = self.render(prompt)?;
-        let tokens = self.model.vocab().tokenize(text.as_bytes(), true, true);
-        let n_ctx_train = self.model.n_ctx_train() as usize;
-        if tokens.is_empty() || tokens.len() >= n_ctx_train {
-            return Err(GenError::Model(format!(
-                "a prompt of {} tokens cannot be read (context {n_ctx_train})",
-                tokens.len()
-            )));
-        }
-        let threads = self.config.threads.max(1) as i32;
-        let params = LlamaContextParams::default()
-            .with_n_ctx(NonZeroU32::new(tokens.len() as u32 + 8))
-            .with_n_batch(512)
-            .with_n_threads(threads)
-            .with_n_threads_batch(threads)
-            .with_embeddings(true)
-            .with_pooling_type(LlamaPoolingType::None);
-        let mut ctx = self
-            .model
-            .new_context(backend()?, params)
-            .map_err(|e| GenError::Model(format!("context: {e}")))?;
-        let mut batch = LlamaBatch::new(512, 1);
-        let last = tokens.len() - 1;
-        for (c, chunk) in tokens.chunks(512).enumerate() {
-            batch.clear();
-            for (k, &t) in chunk.iter().enumerate() {
-                let pos = c * 512 + k;
-                batch
-                    .add(t, pos as i32, &[0], pos == last)
-                    .map_err(|e| GenError::Model(e.to_string()))?;
-            }
-            ctx.decode(&mut batch)
-                .map_err(|e| GenError::Model(e.to_string()))?;
-        }
-        ctx.embeddings_ith(batch.n_tokens() - 1)
-            .map(<[f32]>::to_vec)
-            .map_err(|e| GenError::Model(format!("hidden state: {e}")))
+        let tokens = self.tokens(prompt)?;
+        let mut cache = self.model.cache(tokens.len());
+        self.on_pool(|| self.prefill(&tokens, &mut cache))
     }
-}
-
-/// The paper's sampling as a llama.cpp chain: nucleus, then temperature,
-/// then a seeded draw; temperature 0 is greedy.
-fn sampler(req: &Request, k: usize) -> LlamaSampler {
-    let s = &req.sampling;
-    if s.temperature <= 0.0 {
-        return LlamaSampler::greedy();
-    }
-    let seed = s.seed.unwrap_or(0).wrapping_add((req.start + k) as u64) as u32;
-    LlamaSampler::chain_simple([
-        LlamaSampler::top_p(s.top_p as f32, 1),
-        LlamaSampler::temp(s.temperature as f32),
-        LlamaSampler::dist(seed),
-    ])
 }
 
 /// Where the text should end if it contains a stop sequence.
@@ -298,13 +272,13 @@ impl Generator for EmbeddedGenerator {
     }
 
     fn parameters(&self) -> Option<u64> {
-        Some(self.inner.model.n_params())
+        Some(self.inner.model.parameters())
     }
 
     fn generate(&self, request: Request) -> GenFuture<'_> {
-        let model = self.inner.clone();
+        let inner = self.inner.clone();
         Box::pin(async move {
-            tokio::task::spawn_blocking(move || model.run(&request))
+            tokio::task::spawn_blocking(move || inner.run(&request))
                 .await
                 .map_err(|e| GenError::Model(format!("the decoding thread failed: {e}")))?
         })
