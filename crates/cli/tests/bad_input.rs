@@ -16,7 +16,7 @@ fn stderr(out: &Output) -> String {
 /// Every command that reads a tests file, on `tests`.
 fn commands(dir: &Path, solutions: &Path, tests: &Path) -> Vec<(&'static str, Output)> {
     let store = dir.join("store.sqlite");
-    let pool = |cmd: &str| {
+    let files = |cmd: &str, out: &str| {
         let mut c = codejury();
         c.args([cmd, "--bench", "humaneval", "--solutions"])
             .arg(solutions)
@@ -25,23 +25,12 @@ fn commands(dir: &Path, solutions: &Path, tests: &Path) -> Vec<(&'static str, Ou
             .arg("--store")
             .arg(&store)
             .arg("--out")
-            .arg(dir.join(cmd));
+            .arg(dir.join(out));
         if cmd == "scale" {
             c.args(["--probe-model", "none", "--repeats", "1"]);
         }
         c.output().unwrap()
     };
-    let exec = codejury()
-        .args(["exec", "--bench", "humaneval", "--solutions"])
-        .arg(solutions)
-        .arg("--tests")
-        .arg(tests)
-        .arg("--store")
-        .arg(&store)
-        .arg("--out")
-        .arg(dir.join("v.jsonl"))
-        .output()
-        .unwrap();
     // `run` reads tests from a model; a replay file is one.
     let replay = format!("replay:{}", tests.display());
     let policy = format!("replay:{}", solutions.display());
@@ -65,9 +54,9 @@ fn commands(dir: &Path, solutions: &Path, tests: &Path) -> Vec<(&'static str, Ou
         .output()
         .unwrap();
     vec![
-        ("eval", pool("eval")),
-        ("scale", pool("scale")),
-        ("exec", exec),
+        ("eval", files("eval", "eval")),
+        ("scale", files("scale", "scale")),
+        ("exec", files("exec", "v.jsonl")),
         ("run", run),
     ]
 }

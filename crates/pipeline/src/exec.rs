@@ -9,7 +9,7 @@ use crate::reporter::{Reporter, Stage};
 use crate::session::Sandbox;
 use codejury_bench::Dataset;
 use codejury_core::Verdict;
-use codejury_sandbox::{Job, PairOutcome, Runner, VerdictSink};
+use codejury_sandbox::{PairOutcome, Runner, VerdictSink};
 use codejury_store::{CachedRunner, Store};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -119,14 +119,8 @@ pub fn exec(
         for (col, &t) in tp.cols.iter().enumerate() {
             cols_of[t].push(col);
         }
-        for (p, program) in tp.programs.iter().enumerate() {
-            jobs.push(Job {
-                candidate: program.clone(),
-                entry_point: tp.problem.as_ref().map(|pr| pr.entry_point.clone()),
-                prelude: None,
-                tests: tp.tests.clone(),
-                limits,
-            });
+        for (p, job) in tp.jobs(limits).into_iter().enumerate() {
+            jobs.push(job);
             meta.push((tp.task_id.clone(), rows_of[p].clone(), cols_of.clone()));
         }
     }

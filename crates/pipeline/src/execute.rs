@@ -168,15 +168,9 @@ pub fn execute(
     let mut jobs = Vec::new();
     let mut job_of = Vec::new();
     for (k, tp) in pool.tasks.iter().enumerate() {
-        for (p, program) in tp.programs.iter().enumerate() {
+        for (p, job) in tp.jobs(limits).into_iter().enumerate() {
             job_of.push((k, p));
-            jobs.push(Job {
-                candidate: program.clone(),
-                entry_point: tp.problem.as_ref().map(|pr| pr.entry_point.clone()),
-                prelude: None,
-                tests: tp.tests.clone(),
-                limits,
-            });
+            jobs.push(job);
         }
     }
     let pairs: usize = jobs.iter().map(|j| j.tests.len()).sum();

@@ -151,27 +151,58 @@ impl Reporter for Count {
     }
 }
 
+/// Everything a run through the library needs, in a fresh directory.
+struct Setup {
+    _dir: tempfile::TempDir,
+    config: RunConfig,
+    fixture: Arc<Fixture>,
+    backend: Backend,
+    sandbox: Sandbox,
+    store: codejury_store::Store,
+    rt: tokio::runtime::Runtime,
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path());
+    let fixture = Fixture::new();
+    Setup {
+        backend: backend(&fixture),
+        sandbox: Sandbox::start(&config.engine).unwrap(),
+        store: open_store(config.store.as_deref()).unwrap(),
+        rt: tokio::runtime::Runtime::new().unwrap(),
+        _dir: dir,
+        config,
+        fixture,
+    }
+}
+
+impl Setup {
+    fn run(
+        &self,
+        reporter: &dyn Reporter,
+        cancel: &CancellationToken,
+    ) -> Result<run::RunOutcome, Error> {
+        let b = &self.backend;
+        run::run_with(
+            &self.sandbox,
+            &self.store,
+            &self.config,
+            b,
+            b,
+            self.rt.handle(),
+            reporter,
+            cancel,
+        )
+    }
+}
+
 #[test]
 fn a_run_through_the_library_gives_the_known_numbers_and_a_rerun_calls_no_model() {
-    let dir = tempfile::tempdir().unwrap();
-    let c = config(dir.path());
-    let f = Fixture::new();
-    let b = backend(&f);
-    let sandbox = Sandbox::start(&c.engine).unwrap();
-    let store = open_store(c.store.as_deref()).unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
+    let t = setup();
+    let f = &t.fixture;
     let progress = Count::default();
-    let o = run::run_with(
-        &sandbox,
-        &store,
-        &c,
-        &b,
-        &b,
-        rt.handle(),
-        &progress,
-        &CancellationToken::new(),
-    )
-    .unwrap();
+    let o = t.run(&progress, &CancellationToken::new()).unwrap();
     let s = &o.summary;
     assert_eq!((s.report.tasks, s.report.solutions), (3, 6));
     assert!((s.report.vanilla - 0.5).abs() < 1e-9);
@@ -199,17 +230,7 @@ fn a_run_through_the_library_gives_the_known_numbers_and_a_rerun_calls_no_model(
     assert_eq!(json["coderm"], 1.0);
     assert_eq!(json["test_allocation"]["strategy"], "fixed");
 
-    let again = run::run_with(
-        &sandbox,
-        &store,
-        &c,
-        &b,
-        &b,
-        rt.handle(),
-        &Silent,
-        &CancellationToken::new(),
-    )
-    .unwrap();
+    let again = t.run(&Silent, &CancellationToken::new()).unwrap();
     assert_eq!(f.calls.load(Ordering::SeqCst), 6, "a rerun asks no model");
     assert_eq!(again.summary.stages.exec.executed, 0, "and runs no pair");
     assert_eq!(again.summary.report.vanilla, s.report.vanilla);
@@ -217,36 +238,20 @@ fn a_run_through_the_library_gives_the_known_numbers_and_a_rerun_calls_no_model(
 
 #[test]
 fn a_cancelled_run_stops_with_an_error_and_resumes_where_it_stopped() {
-    let dir = tempfile::tempdir().unwrap();
-    let c = config(dir.path());
-    let f = Fixture::new();
-    let b = backend(&f);
-    let sandbox = Sandbox::start(&c.engine).unwrap();
-    let store = open_store(c.store.as_deref()).unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
+    let t = setup();
+    let f = &t.fixture;
     let cancel = CancellationToken::new();
     *f.cancel_after.lock().unwrap() = Some((2, cancel.clone()));
-    let err =
-        run::run_with(&sandbox, &store, &c, &b, &b, rt.handle(), &Silent, &cancel).unwrap_err();
+    let err = t.run(&Silent, &cancel).unwrap_err();
     assert!(matches!(err, Error::Cancelled), "{err}");
     let before = f.calls.load(Ordering::SeqCst);
-    let stored = store.generation_count().unwrap() as usize;
+    let stored = t.store.generation_count().unwrap() as usize;
     assert!(
         (2..6).contains(&before) && stored / 2 <= before,
         "{before} calls, {stored} samples"
     );
     *f.cancel_after.lock().unwrap() = None;
-    let o = run::run_with(
-        &sandbox,
-        &store,
-        &c,
-        &b,
-        &b,
-        rt.handle(),
-        &Silent,
-        &CancellationToken::new(),
-    )
-    .unwrap();
+    let o = t.run(&Silent, &CancellationToken::new()).unwrap();
     assert_eq!(
         f.calls.load(Ordering::SeqCst) - before,
         6 - stored / 2,

@@ -33,6 +33,7 @@ use crate::error::Result;
 use codejury_core::discard::{Discards, Reject};
 use codejury_core::prompt::TestStyle;
 use codejury_core::{Language, Problem, TestCase};
+use codejury_sandbox::{Job, Limits};
 use std::collections::{BTreeMap, HashMap};
 
 /// One task's pool.
@@ -59,6 +60,23 @@ pub struct TaskPool {
     /// budgets are spent in generations (model calls' samples), whatever
     /// they yield.
     pub generations: Vec<usize>,
+}
+
+impl TaskPool {
+    /// One sandbox job per distinct program, each against every distinct
+    /// test (job `p` runs `programs[p]`).
+    pub fn jobs(&self, limits: Limits) -> Vec<Job> {
+        self.programs
+            .iter()
+            .map(|program| Job {
+                candidate: program.clone(),
+                entry_point: self.problem.as_ref().map(|p| p.entry_point.clone()),
+                prelude: None,
+                tests: self.tests.clone(),
+                limits,
+            })
+            .collect()
+    }
 }
 
 /// The whole pool.
