@@ -45,12 +45,14 @@ pub struct StoreArgs {
 /// Per-pair limits as flags.
 #[derive(clap::Args, Debug, Clone)]
 pub struct LimitArgs {
-    /// Wall-clock limit per (solution, test) pair, in milliseconds.
+    /// Time limit per (solution, test) pair, in milliseconds of CPU time
+    /// (the paper's 1 s; CPU time, so a verdict does not depend on load).
     #[arg(long, default_value_t = 1000)]
     pub timeout_ms: u64,
-    /// CPU limit per pair, in milliseconds [default: the wall limit].
+    /// Wall-clock backstop per pair for code that blocks, in milliseconds
+    /// [default: 3 × --timeout-ms, at least 1 s more].
     #[arg(long)]
-    pub cpu_ms: Option<u64>,
+    pub wall_ms: Option<u64>,
     /// Memory limit per pair, in MiB.
     #[arg(long, default_value_t = 1024)]
     pub memory_mb: u64,
@@ -67,7 +69,7 @@ impl LimitArgs {
     pub fn settings(&self) -> LimitSettings {
         LimitSettings {
             timeout_ms: self.timeout_ms,
-            cpu_ms: self.cpu_ms,
+            wall_ms: self.wall_ms,
             memory_mb: self.memory_mb,
             output_kb: self.output_kb,
             nproc: self.nproc,

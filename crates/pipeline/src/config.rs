@@ -28,10 +28,12 @@ pub struct EngineSettings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LimitSettings {
-    /// Wall-clock limit per pair, in milliseconds (the paper: 1 s).
+    /// Time limit per pair, in milliseconds of CPU time (the paper: 1 s;
+    /// CPU time, so that a verdict does not depend on the machine's load).
     pub timeout_ms: u64,
-    /// CPU limit per pair, in milliseconds (`None`: the wall limit).
-    pub cpu_ms: Option<u64>,
+    /// Wall-clock backstop per pair for code that blocks (`None`:
+    /// [`Limits::wall_backstop`] of the time limit).
+    pub wall_ms: Option<u64>,
     /// Memory per pair, in MiB.
     pub memory_mb: u64,
     /// Output (stdout + stderr) per pair, in KiB.
@@ -44,7 +46,7 @@ impl Default for LimitSettings {
     fn default() -> Self {
         LimitSettings {
             timeout_ms: 1000,
-            cpu_ms: None,
+            wall_ms: None,
             memory_mb: 1024,
             output_kb: 1024,
             nproc: 64,
@@ -56,8 +58,10 @@ impl LimitSettings {
     /// The sandbox's limits.
     pub fn limits(&self) -> Limits {
         Limits {
-            wall_ms: self.timeout_ms,
-            cpu_ms: self.cpu_ms.unwrap_or(self.timeout_ms),
+            wall_ms: self
+                .wall_ms
+                .unwrap_or_else(|| Limits::wall_backstop(self.timeout_ms)),
+            cpu_ms: self.timeout_ms,
             memory_bytes: self.memory_mb << 20,
             nproc: self.nproc,
             fsize_bytes: Limits::default().fsize_bytes,

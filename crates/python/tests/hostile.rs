@@ -25,8 +25,9 @@ fn one_worker() -> Engine {
 }
 
 /// A probe run right after each hostile test on the same worker: inside the
-/// worker's PID namespace only the zygote (PID 1) and the probe may exist.
-const PROBE: &str = "import os\npids = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())\nassert pids == sorted({1, os.getpid()}), pids\n";
+/// worker's PID namespace only the zygote (PID 1), the probe's candidate
+/// process and the probe itself may exist.
+const PROBE: &str = "import os\npids = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())\nassert pids == sorted({1, os.getppid(), os.getpid()}), pids\n";
 
 struct Case {
     name: &'static str,

@@ -7,6 +7,7 @@
 //! It knows no language: its [`Toolchain`] says how to start a worker.
 
 use crate::isolation::{seccomp_program, IsolationReport};
+use crate::queue::{Piece, PieceQueue};
 use crate::sink::VerdictSink;
 use crate::toolchain::{MemoryFallback, Toolchain};
 use crate::worker::{Worker, WorkerContext};
@@ -185,9 +186,20 @@ struct WireJob<'a> {
     code: &'a str,
     entry_point: Option<&'a str>,
     prelude: Option<&'a str>,
-    tests: &'a [TestCase],
+    tests: Vec<&'a TestCase>,
     mode: Mode,
     limits: WireLimits,
+}
+
+/// Where a pair's time went, as the zygote saw it (milliseconds).
+#[derive(Deserialize, Default, Clone, Copy)]
+struct WireProf {
+    #[serde(default)]
+    define: f64,
+    #[serde(default)]
+    fork: f64,
+    #[serde(default)]
+    test: f64,
 }
 
 #[derive(Deserialize)]
@@ -204,6 +216,53 @@ struct WireOutcome {
     value: Option<String>,
     #[serde(default)]
     done: bool,
+    #[serde(default)]
+    prof: Option<WireProf>,
+    /// Tests the worker gives back unrun (the protocol's `yield`).
+    #[serde(default, rename = "yield")]
+    handed_back: Option<Vec<usize>>,
+}
+
+/// Where one worker's time went during a run, in milliseconds: starting
+/// its zygote, defining candidates, forking a process per pair, running
+/// the tests, the harness's own work around them (compiling, reporting,
+/// cleaning up), and waiting for jobs.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct WorkerProfile {
+    /// Starting (and restarting) the zygote.
+    pub spawn_ms: f64,
+    /// Defining candidates.
+    pub define_ms: f64,
+    /// From asking for a test's process to its start.
+    pub fork_ms: f64,
+    /// Running tests, reports included.
+    pub test_ms: f64,
+    /// Everything else while a job ran: compiling, emitting verdicts,
+    /// killing and reaping, cleaning the scratch directory.
+    pub harness_ms: f64,
+    /// Waiting for a job.
+    pub idle_ms: f64,
+    /// Pieces of jobs run (a job is one piece unless a time-out split it).
+    pub jobs: usize,
+    /// Pieces this worker handed back after a time-out, for any worker.
+    pub handed_back: usize,
+    /// Pairs judged.
+    pub pairs: usize,
+}
+
+/// Where a run's time went: per worker, and in the caller's sink (the
+/// store, progress) on the calling thread.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunProfile {
+    /// One entry per worker thread.
+    pub workers: Vec<WorkerProfile>,
+    /// Time the sink took to take the verdicts, in milliseconds.
+    pub sink_ms: f64,
+    /// The part of `sink_ms` a store in front of the engine took to commit
+    /// verdicts (zero when nothing stores them).
+    pub store_ms: f64,
+    /// The run's wall time, in milliseconds.
+    pub wall_ms: f64,
 }
 
 impl Engine {
@@ -310,45 +369,80 @@ impl Engine {
         S: VerdictSink,
         S::Error: From<SandboxError>,
     {
-        let (job_tx, job_rx) = unbounded();
+        self.run_inner(jobs, sink, None)
+    }
+
+    /// [`Engine::run`], also saying where the time went.
+    pub fn run_profiled<S>(&self, jobs: Vec<Job>, sink: &mut S) -> Result<RunProfile, S::Error>
+    where
+        S: VerdictSink,
+        S::Error: From<SandboxError>,
+    {
+        let started = std::time::Instant::now();
+        let profile = std::sync::Mutex::new(RunProfile::default());
+        self.run_inner(jobs, sink, Some(&profile))?;
+        let mut p = profile.into_inner().unwrap_or_else(|e| e.into_inner());
+        p.wall_ms = started.elapsed().as_secs_f64() * 1e3;
+        Ok(p)
+    }
+
+    fn run_inner<S>(
+        &self,
+        jobs: Vec<Job>,
+        sink: &mut S,
+        profile: Option<&std::sync::Mutex<RunProfile>>,
+    ) -> Result<(), S::Error>
+    where
+        S: VerdictSink,
+        S::Error: From<SandboxError>,
+    {
+        let queue = PieceQueue::new(jobs.iter().map(|j| j.tests.len()));
         let jobs = Arc::new(jobs);
-        for i in 0..jobs.len() {
-            let _ = job_tx.send(i);
-        }
-        drop(job_tx);
         let stop = AtomicBool::new(false);
         let (out_tx, out_rx) = unbounded::<Result<PairOutcome, SandboxError>>();
         let workers = self.config.workers.max(1).min(jobs.len().max(1));
         let mut first_error: Option<S::Error> = None;
         std::thread::scope(|scope| {
             for _ in 0..workers {
-                let job_rx = job_rx.clone();
                 let out_tx = out_tx.clone();
                 let jobs = jobs.clone();
-                let stop = &stop;
-                scope.spawn(move || self.worker_loop(&jobs, &job_rx, &out_tx, stop));
+                let queue = &queue;
+                scope.spawn(move || self.worker_loop(&jobs, queue, &out_tx, profile));
             }
             drop(out_tx);
+            let mut sink_time = Duration::ZERO;
             for item in out_rx {
                 match item {
                     Ok(outcome) => {
                         if stop.load(Ordering::Relaxed) {
                             continue;
                         }
-                        match sink.verdict(outcome) {
+                        let t = std::time::Instant::now();
+                        let taken = sink.verdict(outcome);
+                        sink_time += t.elapsed();
+                        match taken {
                             Ok(true) => {}
-                            Ok(false) => stop.store(true, Ordering::Relaxed),
+                            Ok(false) => {
+                                stop.store(true, Ordering::Relaxed);
+                                queue.stop();
+                            }
                             Err(e) => {
                                 stop.store(true, Ordering::Relaxed);
+                                queue.stop();
                                 first_error.get_or_insert(e);
                             }
                         }
                     }
                     Err(e) => {
                         stop.store(true, Ordering::Relaxed);
+                        queue.stop();
                         first_error.get_or_insert(S::Error::from(e));
                     }
                 }
+            }
+            if let Some(p) = profile {
+                let mut p = p.lock().unwrap_or_else(|e| e.into_inner());
+                p.sink_ms += sink_time.as_secs_f64() * 1e3;
             }
         });
         match first_error {
@@ -360,20 +454,23 @@ impl Engine {
     fn worker_loop(
         &self,
         jobs: &[Job],
-        job_rx: &crossbeam_channel::Receiver<usize>,
+        queue: &PieceQueue,
         out: &crossbeam_channel::Sender<Result<PairOutcome, SandboxError>>,
-        stop: &AtomicBool,
+        profile: Option<&std::sync::Mutex<RunProfile>>,
     ) {
         let id = self.next_worker.fetch_add(1, Ordering::Relaxed);
         let name = format!("{}-w{id}", probe_name(&self.scratch));
         let dir = self.scratch.path().join(format!("w{id}"));
         let mut worker: Option<Worker> = None;
-        while let Ok(index) = job_rx.recv() {
-            if stop.load(Ordering::Relaxed) {
-                break;
-            }
-            let job = &jobs[index];
+        let mut prof = WorkerProfile::default();
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        loop {
+            let t_wait = std::time::Instant::now();
+            let Some(piece) = queue.take() else { break };
+            prof.idle_ms += ms(t_wait.elapsed());
+            let job = &jobs[piece.job];
             if worker.is_none() {
+                let t_spawn = std::time::Instant::now();
                 match Worker::spawn(
                     &self.ctx,
                     &name,
@@ -384,27 +481,60 @@ impl Engine {
                     Ok(wk) => worker = Some(wk),
                     Err(e) => {
                         let _ = out.send(Err(e));
-                        return;
+                        queue.finish(piece.job, Vec::new());
+                        break;
                     }
                 }
+                prof.spawn_ms += ms(t_spawn.elapsed());
             }
-            let Some(wk) = worker.as_mut() else { return };
+            let Some(wk) = worker.as_mut() else { break };
             wk.set_memory(job.limits.memory_bytes);
-            let healthy = self.run_job(wk, index, job, out);
-            if !healthy {
-                worker = None; // dropped: killed; restarted for the next job
+            let t_job = std::time::Instant::now();
+            let before = prof;
+            let (healthy, handed_back) = self.run_piece(wk, &piece, job, out, &mut prof);
+            let inside = (prof.define_ms - before.define_ms)
+                + (prof.fork_ms - before.fork_ms)
+                + (prof.test_ms - before.test_ms);
+            prof.harness_ms += (ms(t_job.elapsed()) - inside).max(0.0);
+            prof.jobs += 1;
+            prof.pairs += piece.tests.len() - handed_back.len();
+            if !handed_back.is_empty() {
+                prof.handed_back += 1;
             }
+            queue.finish(piece.job, handed_back);
+            if !healthy {
+                worker = None; // dropped: killed; restarted for the next piece
+            }
+        }
+        if let Some(p) = profile {
+            p.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .workers
+                .push(prof);
         }
     }
 
-    /// Runs one job on a worker; returns false if the worker must be replaced.
-    fn run_job(
+    /// Runs one piece of a job on a worker: whether the worker is still
+    /// healthy (else it must be replaced), and the tests it handed back.
+    fn run_piece(
         &self,
         wk: &mut Worker,
-        index: usize,
+        piece: &Piece,
         job: &Job,
         out: &crossbeam_channel::Sender<Result<PairOutcome, SandboxError>>,
-    ) -> bool {
+        prof: &mut WorkerProfile,
+    ) -> (bool, Vec<usize>) {
+        let index = piece.job;
+        let outcome = |test: usize, verdict: Verdict, message: String| PairOutcome {
+            job: index,
+            test,
+            verdict,
+            cpu_ms: 0.0,
+            wall_ms: 0.0,
+            message,
+            value: None,
+            cached: false,
+        };
         let no_cgroup = !self.ctx.layers.cgroups;
         let rlimit_as = match self.ctx.toolchain.memory().fallback {
             MemoryFallback::AddressSpace { headroom_bytes } if no_cgroup => {
@@ -413,26 +543,21 @@ impl Engine {
             _ => None,
         };
         if let Err(failure) = self.ctx.toolchain.build(job) {
-            for t in 0..job.tests.len() {
-                let _ = out.send(Ok(PairOutcome {
-                    job: index,
-                    test: t,
-                    verdict: Verdict::Error,
-                    cpu_ms: 0.0,
-                    wall_ms: 0.0,
-                    message: format!("the candidate does not build: {failure}"),
-                    value: None,
-                    cached: false,
-                }));
+            for &t in &piece.tests {
+                let _ = out.send(Ok(outcome(
+                    t,
+                    Verdict::Error,
+                    format!("the candidate does not build: {failure}"),
+                )));
             }
-            return true;
+            return (true, Vec::new());
         }
         let wire = WireJob {
             job: index,
             code: &job.candidate,
             entry_point: job.entry_point.as_deref(),
             prelude: job.prelude.as_deref(),
-            tests: &job.tests,
+            tests: piece.tests.iter().map(|&t| &job.tests[t]).collect(),
             mode: self.config.mode,
             limits: WireLimits {
                 wall_ms: job.limits.wall_ms,
@@ -444,20 +569,16 @@ impl Engine {
                 rlimit_nproc: no_cgroup.then_some(4096),
             },
         };
-        let mut seen = vec![false; job.tests.len()];
+        // Indexed like the piece's tests, as the worker numbers them.
+        let mut seen = vec![false; piece.tests.len()];
         let fill = |seen: &[bool], why: &str| {
-            for (t, done) in seen.iter().enumerate() {
+            for (k, done) in seen.iter().enumerate() {
                 if !done {
-                    let _ = out.send(Ok(PairOutcome {
-                        job: index,
-                        test: t,
-                        verdict: Verdict::SandboxError,
-                        cpu_ms: 0.0,
-                        wall_ms: 0.0,
-                        message: why.to_string(),
-                        value: None,
-                        cached: false,
-                    }));
+                    let _ = out.send(Ok(outcome(
+                        piece.tests[k],
+                        Verdict::SandboxError,
+                        why.to_string(),
+                    )));
                 }
             }
         };
@@ -465,13 +586,14 @@ impl Engine {
             Ok(l) => l,
             Err(e) => {
                 fill(&seen, &format!("cannot encode the job: {e}"));
-                return true;
+                return (true, Vec::new());
             }
         };
         if let Err(e) = wk.send(&line) {
             fill(&seen, &format!("the sandbox worker died: {e}"));
-            return false;
+            return (false, Vec::new());
         }
+        let mut handed_back = Vec::new();
         let patience = Duration::from_millis(job.limits.wall_ms) + WATCHDOG_SLACK;
         loop {
             let line = match wk.recv(patience) {
@@ -481,11 +603,11 @@ impl Engine {
                         &seen,
                         "the sandbox worker stopped answering and was restarted",
                     );
-                    return false;
+                    return (false, Vec::new());
                 }
                 Err(RecvTimeoutError::Disconnected) => {
                     fill(&seen, "the sandbox worker died and was restarted");
-                    return false;
+                    return (false, Vec::new());
                 }
             };
             let msg: WireOutcome = match serde_json::from_str(&line) {
@@ -495,28 +617,45 @@ impl Engine {
                         &seen,
                         &format!("the sandbox worker sent a garbled line ({e})"),
                     );
-                    return false;
+                    return (false, Vec::new());
                 }
             };
             if msg.job != Some(index) {
                 fill(&seen, "the sandbox worker answered for another job");
-                return false;
+                return (false, Vec::new());
             }
             if msg.done {
                 if seen.iter().any(|s| !s) {
                     fill(&seen, "the sandbox worker skipped this pair");
                 }
-                return true;
+                return (true, handed_back);
             }
-            let (Some(test), Some(verdict)) = (msg.test, msg.verdict) else {
+            if let Some(given) = msg.handed_back {
+                if given.iter().any(|&k| k >= seen.len() || seen[k]) {
+                    fill(&seen, "the sandbox worker handed back a test it had judged");
+                    return (false, Vec::new());
+                }
+                for k in given {
+                    seen[k] = true;
+                    handed_back.push(piece.tests[k]);
+                }
+                continue;
+            }
+            let (Some(k), Some(verdict)) = (msg.test, msg.verdict) else {
                 fill(&seen, "the sandbox worker sent an incomplete verdict");
-                return false;
+                return (false, Vec::new());
             };
-            if test >= seen.len() || seen[test] {
+            if k >= seen.len() || seen[k] {
                 fill(&seen, "the sandbox worker sent a verdict twice");
-                return false;
+                return (false, Vec::new());
             }
-            seen[test] = true;
+            seen[k] = true;
+            if let Some(p) = msg.prof {
+                prof.define_ms += p.define;
+                prof.fork_ms += p.fork;
+                prof.test_ms += p.test;
+            }
+            let test = piece.tests[k];
             if msg.wall_ms > 1000.0 {
                 tracing::debug!(job = index, test, wall_ms = msg.wall_ms, verdict = %verdict, "slow pair");
             }

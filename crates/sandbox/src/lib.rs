@@ -46,11 +46,12 @@ mod engine;
 mod error;
 pub mod isolation;
 mod limits;
+mod queue;
 pub mod sink;
 pub mod toolchain;
 mod worker;
 
-pub use engine::{Engine, EngineConfig, Job, Mode, PairOutcome, Runner};
+pub use engine::{Engine, EngineConfig, Job, Mode, PairOutcome, RunProfile, Runner, WorkerProfile};
 pub use error::SandboxError;
 pub use isolation::IsolationReport;
 pub use limits::Limits;

@@ -2,16 +2,20 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Limits for one pair. Wall time is enforced by the zygote and backed by
-/// the Rust watchdog; CPU, file size and (without cgroups) memory and
-/// process count by rlimits; memory and process count by the worker's
+/// Limits for one pair. CPU time decides a time-out: the zygote reads each
+/// running pair's CPU time and stops it at the limit (the kernel's
+/// `RLIMIT_CPU` a second later is the backstop), so a verdict does not
+/// depend on what else the machine runs. Wall time is only a backstop for
+/// code that blocks instead of computing, enforced by the zygote and by the
+/// Rust watchdog behind it. File size and (without cgroups) memory and
+/// process count are rlimits; memory and process count are the worker's
 /// cgroup where the kernel offers one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Limits {
-    /// Wall-clock time per pair, in milliseconds (the paper's harness: 1 s).
+    /// Wall-clock time per pair, in milliseconds: the backstop for code
+    /// that sleeps or waits (see [`Limits::wall_backstop`]).
     pub wall_ms: u64,
-    /// CPU time per pair, in milliseconds (rounded up to whole seconds by
-    /// the kernel's rlimit).
+    /// CPU time per pair, in milliseconds (the paper's harness: 1 s).
     pub cpu_ms: u64,
     /// Memory per pair, in bytes.
     pub memory_bytes: u64,
@@ -26,7 +30,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            wall_ms: 1_000,
+            wall_ms: Limits::wall_backstop(1_000),
             cpu_ms: 1_000,
             memory_bytes: 1 << 30,
             nproc: 64,
@@ -37,10 +41,20 @@ impl Default for Limits {
 }
 
 impl Limits {
-    /// The same limits with a different wall time (and CPU time to match).
+    /// The same limits with `ms` of CPU time per pair and the wall-clock
+    /// backstop that goes with it.
     pub fn with_time_ms(mut self, ms: u64) -> Self {
-        self.wall_ms = ms;
         self.cpu_ms = ms;
+        self.wall_ms = Limits::wall_backstop(ms);
         self
+    }
+
+    /// The wall-clock backstop for a CPU limit: three times it, and at
+    /// least a second more. Generous on purpose — a pair that computes is
+    /// stopped by its CPU time, so the wall clock only ever stops code that
+    /// blocks, and a loaded machine (or more workers than cores) cannot
+    /// turn a pass into a time-out.
+    pub fn wall_backstop(cpu_ms: u64) -> u64 {
+        cpu_ms.saturating_mul(3).max(cpu_ms.saturating_add(1_000))
     }
 }

@@ -17,8 +17,12 @@
 //!   "limits": {"wall_ms", "cpu_ms", "memory_bytes", "fsize_bytes",
 //!   "output_bytes", "rlimit_as_bytes"?, "rlimit_nproc"?}}`;
 //! - the worker answers one `{"job", "test", "verdict", "message",
-//!   "cpu_ms", "wall_ms", "value"?}` per test, in any order, then
-//!   `{"job", "done": true}`.
+//!   "cpu_ms", "wall_ms", "value"?, "prof"?}` per test, in any order, then
+//!   `{"job", "done": true}`; `test` indexes the job's `tests` as sent;
+//! - after a test that timed out, a worker may hand the tests it has not
+//!   started back with `{"job", "yield": [test, ...]}` before `done`: the
+//!   engine queues them again, split in two, for any free worker, so one
+//!   slow candidate never holds one worker's queue for all its tests.
 //!
 //! A worker that dies, hangs or breaks the protocol costs its job
 //! `sandbox-error` verdicts and is restarted; it can never produce a pass.
