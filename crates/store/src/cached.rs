@@ -2,7 +2,8 @@
 
 use crate::{Key, Store, StoreError, StoredVerdict};
 use codejury_core::{Hint, Verdict};
-use codejury_sandbox::{Engine, Job, PairOutcome, Runner, SandboxError, VerdictSink};
+use codejury_sandbox::{Engine, Job, PairOutcome, RunProfile, Runner, SandboxError, VerdictSink};
+use std::time::{Duration, Instant};
 
 /// What can stop a cached run: the engine, or the store under it.
 #[derive(Debug, thiserror::Error)]
@@ -65,10 +66,25 @@ impl<'a> CachedRunner<'a> {
     }
 }
 
-impl Runner for CachedRunner<'_> {
-    type Error = CacheError;
+impl CachedRunner<'_> {
+    /// [`Runner::run_jobs`], also saying where the time went: the engine's
+    /// profile of the pairs it ran, with the store's share of the sink time
+    /// in [`RunProfile::store_ms`]. Pairs answered from the store are not
+    /// in it.
+    pub fn run_profiled<S>(&self, jobs: Vec<Job>, sink: &mut S) -> Result<RunProfile, S::Error>
+    where
+        S: VerdictSink,
+        S::Error: From<CacheError>,
+    {
+        Ok(self.run_cached(jobs, sink, true)?.unwrap_or_default())
+    }
 
-    fn run_jobs<S>(&self, jobs: Vec<Job>, sink: &mut S) -> Result<(), S::Error>
+    fn run_cached<S>(
+        &self,
+        jobs: Vec<Job>,
+        sink: &mut S,
+        profiled: bool,
+    ) -> Result<Option<RunProfile>, S::Error>
     where
         S: VerdictSink,
         S::Error: From<CacheError>,
@@ -89,11 +105,11 @@ impl Runner for CachedRunner<'_> {
                             cpu_ms: v.cpu_ms,
                             wall_ms: v.wall_ms,
                             message: v.message,
-                            value: None,
+                            value: v.value,
                             cached: true,
                         })?;
                         if !go_on {
-                            return sink.finish();
+                            return sink.finish().map(|()| None);
                         }
                     }
                     None => {
@@ -110,18 +126,41 @@ impl Runner for CachedRunner<'_> {
             }
         }
         if todo.is_empty() {
-            return sink.finish();
+            return sink.finish().map(|()| None);
         }
         let mut storing = Storing {
             store: self.store,
             back: &back,
             inner: sink,
+            store_time: Duration::ZERO,
         };
-        match self.engine.run(todo, &mut storing) {
-            Ok(()) => Ok(()),
+        let ran = if profiled {
+            self.engine.run_profiled(todo, &mut storing).map(Some)
+        } else {
+            self.engine.run(todo, &mut storing).map(|()| None)
+        };
+        match ran {
+            Ok(mut profile) => {
+                if let Some(p) = profile.as_mut() {
+                    p.store_ms = storing.store_time.as_secs_f64() * 1e3;
+                }
+                Ok(profile)
+            }
             Err(StoringError::Cache(e)) => Err(e.into()),
             Err(StoringError::Inner(e)) => Err(e),
         }
+    }
+}
+
+impl Runner for CachedRunner<'_> {
+    type Error = CacheError;
+
+    fn run_jobs<S>(&self, jobs: Vec<Job>, sink: &mut S) -> Result<(), S::Error>
+    where
+        S: VerdictSink,
+        S::Error: From<CacheError>,
+    {
+        self.run_cached(jobs, sink, false).map(|_| ())
     }
 }
 
@@ -131,6 +170,7 @@ struct Storing<'a, S> {
     store: &'a Store,
     back: &'a [(usize, Vec<usize>, Vec<Key>)],
     inner: &'a mut S,
+    store_time: Duration,
 }
 
 /// A failure of the store or the engine, or of the caller's sink.
@@ -156,10 +196,12 @@ impl<S: VerdictSink> VerdictSink for Storing<'_, S> {
                 cpu_ms: o.cpu_ms,
                 wall_ms: o.wall_ms,
                 message: o.message.clone(),
+                value: o.value.clone(),
             };
-            self.store
-                .put_verdict(&keys[o.test], &stored)
-                .map_err(|e| StoringError::Cache(CacheError::Store(e)))?;
+            let t = Instant::now();
+            let put = self.store.put_verdict(&keys[o.test], &stored);
+            self.store_time += t.elapsed();
+            put.map_err(|e| StoringError::Cache(CacheError::Store(e)))?;
         }
         self.inner
             .verdict(PairOutcome {

@@ -92,6 +92,9 @@ pub struct StoredVerdict {
     pub wall_ms: f64,
     /// The message.
     pub message: String,
+    /// What the test stored in `__cj_output__` (expected outputs a
+    /// reference solution computed, for one), if anything.
+    pub value: Option<String>,
 }
 
 /// The store. Its one connection sits behind a mutex, so a `&Store` can
@@ -130,6 +133,15 @@ impl Store {
              ) WITHOUT ROWID;",
         )
         .map_err(err)?;
+        // Stores written before verdicts kept a test's value gain the column.
+        let has_value: bool = conn
+            .prepare("SELECT 1 FROM pragma_table_info('verdicts') WHERE name = 'value'")
+            .and_then(|mut s| s.exists([]))
+            .map_err(err)?;
+        if !has_value {
+            conn.execute_batch("ALTER TABLE verdicts ADD COLUMN value TEXT;")
+                .map_err(err)?;
+        }
         conn.execute_batch(generations::SCHEMA).map_err(err)?;
         Ok(Store {
             conn: Mutex::new(conn),
@@ -155,20 +167,29 @@ impl Store {
     pub fn verdict(&self, key: &Key) -> Result<Option<StoredVerdict>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn
-            .prepare_cached("SELECT verdict, cpu_ms, wall_ms, message FROM verdicts WHERE key = ?1")
+            .prepare_cached(
+                "SELECT verdict, cpu_ms, wall_ms, message, value FROM verdicts WHERE key = ?1",
+            )
             .map_err(|e| self.err(e))?;
         let row = stmt
             .query_row(params![&key.0[..]], |r| {
-                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                ))
             })
             .optional()
             .map_err(|e| self.err(e))?;
-        Ok(row.and_then(|(v, cpu_ms, wall_ms, message)| {
+        Ok(row.and_then(|(v, cpu_ms, wall_ms, message, value)| {
             v.parse().ok().map(|verdict| StoredVerdict {
                 verdict,
                 cpu_ms,
                 wall_ms,
                 message,
+                value,
             })
         }))
     }
@@ -178,7 +199,7 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn
             .prepare_cached(
-                "INSERT OR REPLACE INTO verdicts (key, verdict, cpu_ms, wall_ms, message) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT OR REPLACE INTO verdicts (key, verdict, cpu_ms, wall_ms, message, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
             .map_err(|e| self.err(e))?;
         stmt.execute(params![
@@ -186,7 +207,8 @@ impl Store {
             v.verdict.as_str(),
             v.cpu_ms,
             v.wall_ms,
-            v.message
+            v.message,
+            v.value
         ])
         .map_err(|e| self.err(e))?;
         Ok(())
@@ -217,6 +239,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_store_from_before_values_were_kept_opens_and_reads_its_verdicts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite");
+        let k = Key::of(&[b"old"]);
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "CREATE TABLE verdicts (key BLOB PRIMARY KEY, verdict TEXT NOT NULL,
+                 cpu_ms REAL NOT NULL, wall_ms REAL NOT NULL, message TEXT NOT NULL) WITHOUT ROWID;",
+            )
+            .unwrap();
+            c.execute(
+                "INSERT INTO verdicts VALUES (?1, 'pass', 1.0, 2.0, '')",
+                params![&k.0[..]],
+            )
+            .unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        let v = s.verdict(&k).unwrap().expect("the old row");
+        assert_eq!((v.verdict, v.value), (Verdict::Pass, None));
+    }
+
+    #[test]
     fn verdicts_round_trip_and_survive_reopening() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s/store.sqlite");
@@ -226,6 +271,7 @@ mod tests {
             cpu_ms: 1.5,
             wall_ms: 1000.0,
             message: "slow".into(),
+            value: Some("[1, 2]".into()),
         };
         {
             let s = Store::open(&path).unwrap();
