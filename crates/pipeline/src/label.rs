@@ -6,6 +6,7 @@ use crate::reporter::{Reporter, Stage};
 use crate::session::Sandbox;
 use codejury_bench::{label as run_labels, read_samples, BenchError, Dataset, Label, LabelRequest};
 use codejury_core::Verdict;
+use codejury_sandbox::Runner;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -59,13 +60,20 @@ pub struct LabelSummary {
     pub by_source: BTreeMap<String, PassCount>,
 }
 
-/// Labels every sample of `samples` (in input order).
-pub fn label_samples(
-    sandbox: &Sandbox,
+/// Labels every sample of `samples` (in input order) through `runner`: the
+/// engine, or a [`CachedRunner`](codejury_store::CachedRunner) over it so a
+/// rerun (or a resumed one) takes labels and the canonical solutions'
+/// expected outputs from the store.
+pub fn label_samples<R>(
+    runner: &R,
     data: &Dataset,
     samples: &Path,
     reporter: &dyn Reporter,
-) -> Result<(LabelSummary, Vec<LabelRow>)> {
+) -> Result<(LabelSummary, Vec<LabelRow>)>
+where
+    R: Runner,
+    Error: From<R::Error>,
+{
     let samples_read = read_samples(samples)?;
     let mut requests = Vec::with_capacity(samples_read.len());
     for s in &samples_read {
@@ -83,7 +91,7 @@ pub fn label_samples(
         requests.push(LabelRequest { task, program });
     }
     let start = Instant::now();
-    let labels = labels(sandbox, data, &requests, reporter, Stage::Labels)?;
+    let labels = labels(runner, data, &requests, reporter, Stage::Labels)?;
     let seconds = start.elapsed().as_secs_f64();
     let rows: Vec<LabelRow> = samples_read
         .iter()
@@ -124,18 +132,20 @@ pub fn label_samples(
     ))
 }
 
-fn labels(
-    sandbox: &Sandbox,
+fn labels<R>(
+    runner: &R,
     data: &Dataset,
     requests: &[LabelRequest],
     reporter: &dyn Reporter,
     stage: Stage,
-) -> Result<Vec<Label>> {
+) -> Result<Vec<Label>>
+where
+    R: Runner,
+    Error: From<R::Error>,
+{
     reporter.start(&stage, requests.len() as u64, 0);
-    let labels = run_labels(sandbox.engine(), data, requests, |_| {
-        reporter.advance(&stage, 1)
-    })
-    .map_err(Error::from)?;
+    let labels =
+        run_labels(runner, data, requests, |_| reporter.advance(&stage, 1)).map_err(Error::from)?;
     reporter.finish(&stage);
     Ok(labels)
 }
@@ -183,7 +193,7 @@ pub fn verify(sandbox: &Sandbox, data: &Dataset, reporter: &dyn Reporter) -> Res
                 .map(|program| LabelRequest { task, program })
         })
         .collect();
-    let labels = labels(sandbox, data, &requests, reporter, Stage::Verify)?;
+    let labels = labels(sandbox.engine(), data, &requests, reporter, Stage::Verify)?;
     let failures = requests
         .iter()
         .zip(&labels)

@@ -4,7 +4,8 @@ use crate::args::{BenchArgs, EngineArgs};
 use crate::output::Output;
 use crate::progress::Progress;
 use anyhow::{Context, Result};
-use codejury_pipeline::{label, Sandbox};
+use codejury_pipeline::{label, open_store, Sandbox};
+use codejury_store::CachedRunner;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,6 +22,11 @@ pub struct Args {
     /// Where to write one label per sample, in input order.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// The run store (SQLite): labels and the canonical solutions' expected
+    /// outputs are kept by content, so a rerun or a killed run's resume
+    /// computes nothing twice [default: $CODEJURY_CACHE_DIR/store.sqlite].
+    #[arg(long)]
+    store: Option<PathBuf>,
     #[command(flatten)]
     engine: EngineArgs,
 }
@@ -29,7 +35,9 @@ pub struct Args {
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let data = args.bench.spec().load()?;
     let sandbox = Sandbox::start(&args.engine.settings())?;
-    let (s, rows) = label::label_samples(&sandbox, &data, &args.samples, &Progress::new(false))?;
+    let store = open_store(args.store.as_deref())?;
+    let runner = CachedRunner::new(sandbox.engine(), &store);
+    let (s, rows) = label::label_samples(&runner, &data, &args.samples, &Progress::new(false))?;
     if let Some(path) = &args.out {
         let file = std::fs::File::create(path)
             .with_context(|| format!("cannot create {}", path.display()))?;
