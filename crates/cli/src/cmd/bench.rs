@@ -1,19 +1,24 @@
 //! `codejury bench`: measurements with their baselines side by side.
 
-use crate::args::EngineArgs;
+use crate::args::{parse_bench, EngineArgs};
 use crate::output::Output;
 use crate::progress::Progress;
 use anyhow::Result;
-use codejury_pipeline::bench::exec::{exec, ExecBenchConfig};
+use codejury_bench::Benchmark;
+use codejury_pipeline::bench::exec::{exec, ExecBenchConfig, Workload};
+use codejury_sandbox::RunProfile;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Benchmarks.
 #[derive(clap::Subcommand, Debug)]
 pub enum BenchCommand {
-    /// Pairs per second of the engine's modes against a process per pair
-    /// and against no isolation at all.
+    /// Pairs per second of the engine's modes against a process per pair,
+    /// the CodeRM paper's harness method and no isolation, with the floor.
     Exec(ExecArgs),
+    /// Ground-truth labelling against EvalPlus's own evaluator on the same
+    /// samples, with label agreement.
+    Label(LabelArgs),
     /// Tokens per second of the embedded model against llama.cpp's own on
     /// the same GGUF file and prompt.
     #[cfg(feature = "embedded")]
@@ -23,19 +28,57 @@ pub enum BenchCommand {
 /// Flags of `bench exec`.
 #[derive(clap::Args, Debug)]
 pub struct ExecArgs {
-    /// HumanEval+ file [default: $CODEJURY_DATA_DIR, the cache, or fetched].
+    /// coderm: the 5-model HumanEval samples x GPT-4 asserts as unittest
+    /// classes (4,070 pairs, 15 time out); evalplus: HumanEval+ canonical
+    /// solutions and the samples x HumanEval+ base inputs as asserts.
+    #[arg(long, default_value = "coderm")]
+    workload: Workload,
+    /// HumanEval file, for the coderm workload [default: $CODEJURY_DATA_DIR, the cache, or fetched].
     #[arg(long)]
-    data: Option<PathBuf>,
+    humaneval: Option<PathBuf>,
+    /// HumanEval+ file, for the evalplus workload [default: $CODEJURY_DATA_DIR, the cache, or fetched].
+    #[arg(long)]
+    humaneval_plus: Option<PathBuf>,
     /// The 5-model samples [default: $CODEJURY_DATA_DIR/samples/humaneval-5models-solutions.jsonl].
     #[arg(long)]
     samples: Option<PathBuf>,
-    /// Pairs run for baseline (a), a fixed prefix of the workload (a process
-    /// per pair is too slow to run them all).
+    /// The GPT-4 asserts [default: $CODEJURY_DATA_DIR/samples/humaneval-gpt4-tests.jsonl].
+    #[arg(long)]
+    tests: Option<PathBuf>,
+    /// Pairs run for baseline (a), spread evenly over the workload (a
+    /// process per pair is too slow to run them all).
     #[arg(long, default_value_t = 600)]
     baseline_pairs: usize,
-    /// Wall-clock limit per pair, in milliseconds.
+    /// Processes of the paper's harness method (10 in the paper).
+    #[arg(long, default_value_t = 10)]
+    paper_processes: usize,
+    /// Time limit per pair, in milliseconds: CPU time for the engine and
+    /// the floor, wall-clock for (a) and the paper's method.
     #[arg(long, default_value_t = 1000)]
     timeout_ms: u64,
+    /// Also print where the engine's time went, per worker.
+    #[arg(long)]
+    profile: bool,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+/// Flags of `bench label`.
+#[derive(clap::Args, Debug)]
+pub struct LabelArgs {
+    /// humaneval-plus or mbpp-plus (EvalPlus's two datasets).
+    #[arg(long, value_parser = parse_bench, default_value = "humaneval-plus")]
+    bench: Benchmark,
+    /// A local copy of the benchmark file [default: $CODEJURY_DATA_DIR, the cache, or fetched].
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Samples to label [default: $CODEJURY_DATA_DIR/samples/humaneval-5models-solutions.jsonl].
+    #[arg(long)]
+    samples: Option<PathBuf>,
+    /// A Python with evalplus==0.3.1 installed, for the baseline
+    /// [default: $CODEJURY_EVALPLUS_PYTHON, else ~/.cache/codejury-evalplus-venv/bin/python].
+    #[arg(long)]
+    evalplus_python: Option<PathBuf>,
     #[command(flatten)]
     engine: EngineArgs,
 }
@@ -66,6 +109,7 @@ pub struct GenerateArgs {
 pub fn run(cmd: BenchCommand, out: &Output) -> Result<ExitCode> {
     match cmd {
         BenchCommand::Exec(a) => bench_exec(a, out),
+        BenchCommand::Label(a) => bench_label(a, out),
         #[cfg(feature = "embedded")]
         BenchCommand::Generate(a) => bench_generate(a, out),
     }
@@ -73,9 +117,13 @@ pub fn run(cmd: BenchCommand, out: &Output) -> Result<ExitCode> {
 
 fn bench_exec(a: ExecArgs, out: &Output) -> Result<ExitCode> {
     let config = ExecBenchConfig {
-        data: a.data,
+        workload: a.workload,
+        humaneval: a.humaneval,
+        humaneval_plus: a.humaneval_plus,
         samples: a.samples,
+        tests: a.tests,
         baseline_pairs: a.baseline_pairs,
+        paper_processes: a.paper_processes,
         timeout_ms: a.timeout_ms,
         engine: a.engine.settings(),
     };
@@ -83,45 +131,131 @@ fn bench_exec(a: ExecArgs, out: &Output) -> Result<ExitCode> {
     let x = &b.approaches;
     let ra = x.process_per_pair.pairs_per_second;
     out.summary(&b, || {
+        println!("workload {}: {}", b.workload.as_str(), b.description);
         println!(
-            "workload: {} programs x HumanEval+ base inputs = {} pairs; {} workers; {}",
-            b.programs,
+            "{} pairs; {} workers on {} cores; {}",
             b.pairs,
             b.workers,
+            b.cores,
             b.python.display()
         );
         println!(
-            "{:<34} {:>7} {:>9} {:>10} {:>10}",
-            "approach", "pairs", "seconds", "pairs/s", "vs (a)"
+            "{:<44} {:>6} {:>8} {:>8} {:>7} {:>8} {:>10}",
+            "approach", "pairs", "seconds", "pairs/s", "vs (a)", "/floor", "agree (b)"
         );
         for (name, a) in [
-            ("(a) fresh python3 per pair", &x.process_per_pair),
-            ("(b) codejury faithful (fork/pair)", &x.faithful),
-            ("(c) codejury fast (fork/solution)", &x.fast),
-            ("(d) floor: plain exec, no isolation", &x.floor),
+            ("(a) fresh python3 per pair (sample)", &x.process_per_pair),
+            ("(b) codejury faithful (a process per pair)", &x.faithful),
+            ("(c) codejury fast (a process per candidate)", &x.fast),
+            ("(d) plain exec, no isolation", &x.plain_exec),
+            ("(e) the paper's method (10 forks, alarm)", &x.paper_method),
         ] {
+            let agree = a
+                .agreement_with_faithful
+                .map(|k| format!("{k}/{}", a.pairs))
+                .unwrap_or_else(|| "-".into());
             println!(
-                "{name:<34} {:>7} {:>9.2} {:>10.0} {:>9.1}x",
+                "{name:<44} {:>6} {:>8.2} {:>8.0} {:>6.1}x {:>7.2}x {:>10}",
                 a.pairs,
                 a.seconds,
                 a.pairs_per_second,
-                a.pairs_per_second / ra.max(1e-9)
+                a.pairs_per_second / ra.max(1e-9),
+                a.seconds / b.floor_seconds.max(1e-9) * (b.pairs as f64 / a.pairs.max(1) as f64),
+                agree
             );
         }
         println!(
-            "(b)/(a) = {:.1}x   (d)/(c) = {:.2}x",
-            b.faithful_over_process_per_pair, b.floor_over_fast
+            "floor: (d)'s CPU {:.2} s (the work, and each time-out at its limit) over {} cores = {:.2} s",
+            b.floor_cpu_seconds, b.cores, b.floor_seconds
         );
         println!(
-            "verdict agreement with (b): fast {}/{}, (a) {}/{}, floor {}/{}; (b) passes {}",
-            x.fast.agreement_with_faithful.unwrap_or(0),
-            b.pairs,
-            x.process_per_pair.agreement_with_faithful.unwrap_or(0),
-            x.process_per_pair.pairs,
-            x.floor.agreement_with_faithful.unwrap_or(0),
-            b.pairs,
-            b.passes_faithful
+            "faithful {:.2}x the floor, fast {:.2}x; faithful {:.1}x a process per pair, {:.2}x the paper's method; faithful passes {}, {} time-outs",
+            b.faithful_over_floor,
+            b.fast_over_floor,
+            b.faithful_over_process_per_pair,
+            b.faithful_over_paper_method,
+            b.passes_faithful,
+            b.timeouts_faithful
         );
+        if a.profile {
+            print_profile("faithful", &b.faithful_profile);
+            print_profile("fast", &b.fast_profile);
+        }
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where one engine run's time went, per worker, in seconds.
+fn print_profile(label: &str, p: &RunProfile) {
+    println!(
+        "\nwhere {label} mode's {:.2} s went (seconds per worker):",
+        p.wall_ms / 1e3
+    );
+    println!(
+        "{:<8} {:>7} {:>7} {:>7} {:>7} {:>8} {:>7} {:>7} {:>7} {:>6}",
+        "worker", "spawn", "define", "fork", "test", "harness", "idle", "pieces", "pairs", "split"
+    );
+    let mut workers = p.workers.clone();
+    workers.sort_by_key(|w| std::cmp::Reverse(w.pairs));
+    for (i, w) in workers.iter().enumerate() {
+        println!(
+            "{:<8} {:>7.2} {:>7.2} {:>7.2} {:>7.2} {:>8.2} {:>7.2} {:>7} {:>7} {:>6}",
+            format!("w{i}"),
+            w.spawn_ms / 1e3,
+            w.define_ms / 1e3,
+            w.fork_ms / 1e3,
+            w.test_ms / 1e3,
+            w.harness_ms / 1e3,
+            w.idle_ms / 1e3,
+            w.jobs,
+            w.pairs,
+            w.handed_back
+        );
+    }
+    println!(
+        "calling thread: store {:.2} s, progress and the rest of the sink {:.2} s",
+        p.store_ms / 1e3,
+        (p.sink_ms - p.store_ms).max(0.0) / 1e3
+    );
+}
+
+fn bench_label(a: LabelArgs, out: &Output) -> Result<ExitCode> {
+    use codejury_pipeline::bench::label::{label, LabelBenchConfig};
+    let b = label(
+        &LabelBenchConfig {
+            bench: a.bench,
+            data: a.data,
+            samples: a.samples,
+            evalplus_python: a.evalplus_python,
+            engine: a.engine.settings(),
+        },
+        &Progress::new(false),
+    )?;
+    out.summary(&b, || {
+        println!(
+            "{} samples of {} · {} workers each",
+            b.samples, b.bench, b.workers
+        );
+        println!("{:<40} {:>8} {:>8}", "labeller", "seconds", "correct");
+        println!(
+            "{:<40} {:>8.1} {:>8}",
+            "codejury label (fresh store)", b.codejury_seconds, b.codejury_passed
+        );
+        let expected = b
+            .evalplus_expected_seconds
+            .map(|s| format!(", {s:.1} s of it expected outputs"))
+            .unwrap_or_default();
+        println!(
+            "{:<40} {:>8.1} {:>8}{expected}",
+            "EvalPlus 0.3.1 evalplus.evaluate", b.evalplus_seconds, b.evalplus_passed
+        );
+        println!(
+            "ratio {:.2}x; labels agree on {}/{}",
+            b.ratio, b.agreement, b.samples
+        );
+        for d in &b.disagreements {
+            println!("  differs: {d}");
+        }
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,48 +1,98 @@
 //! `bench exec`: the engine against its baselines on one fixed, real
-//! workload, all measured in the same run.
+//! workload, all measured in the same run, with the floor stated.
 //!
-//! Workload: HumanEval+ canonical solutions and the 5-model HumanEval
-//! samples, each against its task's HumanEval+ base inputs turned into
-//! single `assert f(*args) == expected` tests (expected from the canonical
-//! solution). Approaches:
-//! (a) a fresh `python3` process per pair (how the CodeRM harness's peers
-//!     run; the real interpreter binary, not a version-manager shim);
-//! (b) the engine, faithful mode (a fork per pair, full isolation);
-//! (c) the engine, fast mode (a fork per solution);
-//! (d) the floor: plain `exec` of every pair in one Python process per
-//!     worker, no isolation at all.
+//! Workloads ([`Workload`]): CodeRM's setting (the 5-model HumanEval
+//! samples × GPT-4 asserts as unittest classes, with real time-outs), or
+//! HumanEval+ base inputs as asserts (many tiny tests, no time-outs).
+//! Approaches, all on the same pairs:
+//! (a) a fresh `python3` process per pair, on an evenly spaced sample;
+//! (b) the engine, faithful mode (a fresh process per pair), through a
+//!     fresh store as `codejury exec` runs it;
+//! (c) the engine, fast mode (a process per candidate), the same way;
+//! (d) plain `exec` of every pair in one Python process per worker, no
+//!     isolation, a CPU-time limit per pair: its CPU seconds over the
+//!     cores are the floor (the work plus the time-outs at their limit);
+//! (e) the CodeRM paper's harness method: a warm Python forking one
+//!     `multiprocessing.Process` per pair, 10 at a time, wall-clock alarm.
+
+mod baselines;
+mod workload;
 
 use crate::config::EngineSettings;
-use crate::error::{config, Error, Result};
+use crate::error::{Error, Result};
 use crate::reporter::{Reporter, Stage};
-use codejury_bench::{read_samples, Benchmark, Dataset, GroundTruth};
-use codejury_core::{TestCase, Verdict};
-use codejury_python::formats::ASSERT;
 use codejury_python::PythonToolchain;
-use codejury_sandbox::{sinks, Engine, EngineConfig, Job, Limits, Mode, SandboxError};
+use codejury_sandbox::{sinks, Engine, EngineConfig, Job, Limits, Mode, PairOutcome, RunProfile};
+use codejury_store::{CacheError, CachedRunner, Store};
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-const BENCH_TESTS: &str = include_str!("py/bench_tests.py");
-const BENCH_FLOOR: &str = include_str!("py/bench_floor.py");
+/// Which programs and tests `bench exec` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Workload {
+    /// CodeRM's setting: the 820 5-model HumanEval samples × their task's
+    /// GPT-4 asserts, each wrapped as a one-method unittest class (4,070
+    /// pairs; 15 time out).
+    #[default]
+    Coderm,
+    /// HumanEval+ canonical solutions and the 5-model samples × HumanEval+
+    /// base inputs as single asserts: per-pair overhead, no time-outs.
+    Evalplus,
+}
+
+impl Workload {
+    /// The name on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Workload::Coderm => "coderm",
+            Workload::Evalplus => "evalplus",
+        }
+    }
+}
+
+impl std::str::FromStr for Workload {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Workload, String> {
+        match s {
+            "coderm" => Ok(Workload::Coderm),
+            "evalplus" => Ok(Workload::Evalplus),
+            _ => Err(format!(
+                "unknown workload {s:?} (expected coderm or evalplus)"
+            )),
+        }
+    }
+}
 
 /// Settings of `bench exec`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExecBenchConfig {
-    /// HumanEval+ file (`None`: `$CODEJURY_DATA_DIR`, the cache, or fetched).
+    /// The programs and tests.
     #[serde(default)]
-    pub data: Option<PathBuf>,
+    pub workload: Workload,
+    /// HumanEval file, for the coderm workload's prompts (`None`:
+    /// `$CODEJURY_DATA_DIR`, the cache, or fetched).
+    #[serde(default)]
+    pub humaneval: Option<PathBuf>,
+    /// HumanEval+ file, for the evalplus workload (`None`: as above).
+    #[serde(default)]
+    pub humaneval_plus: Option<PathBuf>,
     /// The 5-model samples (`None`: under `$CODEJURY_DATA_DIR`).
     #[serde(default)]
     pub samples: Option<PathBuf>,
-    /// Pairs run for baseline (a), a fixed prefix of the workload.
+    /// The GPT-4 asserts (`None`: under `$CODEJURY_DATA_DIR`).
+    #[serde(default)]
+    pub tests: Option<PathBuf>,
+    /// Pairs run for baseline (a), spread evenly over the workload.
     pub baseline_pairs: usize,
-    /// Wall-clock limit per pair, in milliseconds.
+    /// Processes of the paper's method (10 in the paper).
+    pub paper_processes: usize,
+    /// Time limit per pair, in milliseconds: CPU time for the engine and
+    /// the floor, wall-clock for (a) and the paper's method (as they do).
     pub timeout_ms: u64,
     /// The sandbox (its mode is ignored: both modes are measured).
     #[serde(default)]
@@ -63,67 +113,81 @@ pub struct Approach {
     pub agreement_with_faithful: Option<usize>,
 }
 
-/// The four approaches.
+/// The approaches.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Approaches {
-    /// (a) a fresh interpreter per pair.
+    /// (a) a fresh interpreter per pair, on a sample of the pairs.
     pub process_per_pair: Approach,
-    /// (b) the engine, a fork per pair.
+    /// (b) the engine, a fresh process per pair.
     pub faithful: Approach,
-    /// (c) the engine, a fork per candidate.
+    /// (c) the engine, a process per candidate.
     pub fast: Approach,
     /// (d) plain `exec`, no isolation.
-    pub floor: Approach,
+    pub plain_exec: Approach,
+    /// (e) the CodeRM paper's harness method.
+    pub paper_method: Approach,
 }
 
 /// The result of `bench exec`.
 #[derive(Debug, Clone, Serialize)]
 pub struct ExecBench {
+    /// The workload.
+    pub workload: Workload,
+    /// What it is, in words.
+    pub description: String,
     /// Programs in the workload.
     pub programs: usize,
     /// Pairs in the workload.
     pub pairs: usize,
-    /// Parallel workers.
+    /// Parallel workers of the engine, of (a) and of the floor.
     pub workers: usize,
+    /// Cores of this machine.
+    pub cores: usize,
     /// The interpreter.
     pub python: PathBuf,
-    /// Pairs faithful mode passes.
+    /// Pairs faithful mode passes; pairs it judged timed out.
     pub passes_faithful: usize,
+    /// Pairs faithful mode judged timed out.
+    pub timeouts_faithful: usize,
     /// Each approach.
     pub approaches: Approaches,
-    /// (b) / (a).
+    /// CPU seconds of (d): the work and the time-outs at their limit.
+    pub floor_cpu_seconds: f64,
+    /// The floor: `floor_cpu_seconds` over the cores.
+    pub floor_seconds: f64,
+    /// (b) seconds over the floor.
+    pub faithful_over_floor: f64,
+    /// (c) seconds over the floor.
+    pub fast_over_floor: f64,
+    /// (b) pairs/s over (a) pairs/s.
     pub faithful_over_process_per_pair: f64,
-    /// (c) / (a).
-    pub fast_over_process_per_pair: f64,
-    /// (d) / (c).
-    pub floor_over_fast: f64,
+    /// (b) pairs/s over (e) pairs/s.
+    pub faithful_over_paper_method: f64,
+    /// Where faithful mode's time went.
+    pub faithful_profile: RunProfile,
+    /// Where fast mode's time went.
+    pub fast_profile: RunProfile,
 }
 
-struct Pair {
+/// One (job, test) pair of the workload.
+pub(crate) struct Pair {
     job: usize,
     test: usize,
 }
 
+fn baseline_error(message: String) -> Error {
+    Error::Baseline {
+        what: "bench exec".into(),
+        message,
+    }
+}
+
 /// Runs `bench exec`.
 pub fn exec(args: &ExecBenchConfig, reporter: &dyn Reporter) -> Result<ExecBench> {
-    let data = Dataset::load(Benchmark::HumanEvalPlus, args.data.as_deref())?;
-    let samples_path = match &args.samples {
-        Some(p) => p.clone(),
-        None => match std::env::var_os("CODEJURY_DATA_DIR") {
-            Some(d) => Path::new(&d).join("samples/humaneval-5models-solutions.jsonl"),
-            None => {
-                return Err(config(
-                    "pass --samples (the 5-model HumanEval samples) or set CODEJURY_DATA_DIR",
-                ))
-            }
-        },
-    };
-    let samples = read_samples(&samples_path)?;
-    let workers = args.engine.workers.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let workers = args.engine.workers.unwrap_or(cores);
     let limits = Limits::default().with_time_ms(args.timeout_ms);
     let toolchain = match &args.engine.python {
         Some(p) => PythonToolchain::named(&p.to_string_lossy())?,
@@ -142,305 +206,131 @@ pub fn exec(args: &ExecBenchConfig, reporter: &dyn Reporter) -> Result<ExecBench
         )?)
     };
 
-    // Build the tests from the canonical solutions, in the sandbox.
     let faithful = engine_for(Mode::Faithful)?;
-    let mut prep = Vec::new();
-    for bp in &data.problems {
-        let GroundTruth::EvalPlus { base_input, .. } = &bp.truth else {
-            continue;
-        };
-        let spec = serde_json::json!({"entry_point": bp.problem.entry_point, "inputs": base_input})
-            .to_string();
-        prep.push(Job {
-            candidate: bp.canonical.clone().unwrap_or_default(),
-            entry_point: Some(bp.problem.entry_point.clone()),
-            prelude: None,
-            tests: vec![TestCase {
-                format: ASSERT,
-                code: BENCH_TESTS.into(),
-                data: Some(spec),
-            }],
-            limits: Limits::default().with_time_ms(60_000),
-        });
-    }
-    let mut tests: Vec<Vec<String>> = vec![Vec::new(); prep.len()];
-    faithful.run(
-        prep,
-        &mut sinks::from_fn(|o: codejury_sandbox::PairOutcome| {
-            if let (Verdict::Pass, Some(v)) = (o.verdict, o.value) {
-                tests[o.job] = serde_json::from_str(&v).unwrap_or_default();
-            }
-            Ok::<_, SandboxError>(true)
-        }),
-    )?;
-
-    // Programs: canonical solutions, then the samples.
-    let mut jobs = Vec::new();
-    for (i, bp) in data.problems.iter().enumerate() {
-        jobs.push((i, bp.canonical.clone().unwrap_or_default()));
-    }
-    for s in &samples {
-        let Some(task) = data.position(&s.task_id) else {
-            continue;
-        };
-        let program = data.problems[task]
-            .problem
-            .program(s.solution.as_deref(), s.completion.as_deref())
-            .unwrap_or_default();
-        jobs.push((task, program));
-    }
-    let engine_jobs: Vec<Job> = jobs
-        .iter()
-        .map(|(task, program)| Job {
-            candidate: program.clone(),
-            entry_point: Some(data.problems[*task].problem.entry_point.clone()),
-            prelude: None,
-            tests: tests[*task]
-                .iter()
-                .map(|t| TestCase::new(ASSERT, t.clone()))
-                .collect(),
-            limits,
-        })
-        .collect();
-    let pairs: Vec<Pair> = engine_jobs
+    let built = workload::build(args, limits, &faithful)?;
+    let jobs = built.jobs;
+    let pairs: Vec<Pair> = jobs
         .iter()
         .enumerate()
         .flat_map(|(j, job)| (0..job.tests.len()).map(move |t| Pair { job: j, test: t }))
         .collect();
     let n = pairs.len();
+    if n == 0 {
+        return Err(baseline_error("the workload has no pairs".into()));
+    }
     tracing::info!(
         "workload: {} programs, {n} pairs, {workers} workers",
-        engine_jobs.len()
+        jobs.len()
     );
 
-    let run_engine = |engine: &Engine, label: &str| -> Result<(f64, Vec<Vec<bool>>)> {
-        let stage = Stage::Bench(label.to_string());
-        reporter.start(&stage, n as u64, 0);
-        let mut passed: Vec<Vec<bool>> = engine_jobs
-            .iter()
-            .map(|j| vec![false; j.tests.len()])
-            .collect();
-        let start = Instant::now();
-        engine.run(
-            engine_jobs.clone(),
-            &mut sinks::from_fn(|o: codejury_sandbox::PairOutcome| {
-                passed[o.job][o.test] = o.verdict.passed();
-                reporter.advance(&stage, 1);
-                Ok::<_, SandboxError>(true)
-            }),
-        )?;
-        reporter.finish(&stage);
-        Ok((start.elapsed().as_secs_f64(), passed))
-    };
-    let (secs_b, pass_b) = run_engine(&faithful, "faithful")?;
+    let (b, pass_b, timeouts_b) = run_engine(&faithful, &jobs, "faithful", reporter)?;
     drop(faithful);
-    let (secs_c, pass_c) = run_engine(&engine_for(Mode::Fast)?, "fast")?;
+    let (c, pass_c, _) = run_engine(&engine_for(Mode::Fast)?, &jobs, "fast", reporter)?;
 
-    // (a) a fresh interpreter per pair, on a fixed prefix of the workload.
-    let prefix = &pairs[..args.baseline_pairs.min(n)];
-
-    let (secs_a, pass_a) = fresh_process_per_pair(
+    // (a) on every k-th pair, so the sample has the workload's mix.
+    let stride = n.div_ceil(args.baseline_pairs.max(1)).max(1);
+    let sample: Vec<Pair> = pairs
+        .iter()
+        .step_by(stride)
+        .map(|p| Pair {
+            job: p.job,
+            test: p.test,
+        })
+        .collect();
+    let a =
+        baselines::process_per_pair(&python, &jobs, &sample, workers, args.timeout_ms, reporter)?;
+    let stage = Stage::Bench("paper method".into());
+    reporter.start(&stage, 0, 0);
+    let e = baselines::paper_method(
         &python,
-        &engine_jobs,
-        prefix,
-        workers,
+        &jobs,
+        &pairs,
+        args.paper_processes.max(1),
         args.timeout_ms,
-        reporter,
     )?;
+    reporter.finish(&stage);
+    let stage = Stage::Bench("plain exec".into());
+    reporter.start(&stage, 0, 0);
+    let d = baselines::floor(&python, &jobs, &pairs, workers, args.timeout_ms)?;
+    reporter.finish(&stage);
 
-    // (d) the floor.
-    let (secs_d, pass_d) = floor(&python, &engine_jobs, &pairs, workers, args.timeout_ms)?;
-
-    let rate = |count: usize, secs: f64| count as f64 / secs.max(1e-9);
-    let (ra, rb, rc, rd) = (
-        rate(prefix.len(), secs_a),
-        rate(n, secs_b),
-        rate(n, secs_c),
-        rate(n, secs_d),
-    );
-    let agree = |x: &[Vec<bool>], y: &dyn Fn(usize) -> bool, over: &[Pair]| {
+    let faithful_pass = |p: &Pair| pass_b[p.job][p.test];
+    let agree = |passed: &[bool], over: &[Pair]| {
         over.iter()
-            .enumerate()
-            .filter(|(i, p)| x[p.job][p.test] == y(*i))
+            .zip(passed)
+            .filter(|(p, &x)| faithful_pass(p) == x)
             .count()
     };
-    let fast_agree = agree(&pass_b, &|i| pass_c[pairs[i].job][pairs[i].test], &pairs);
-    let a_agree = agree(&pass_b, &|i| pass_a[i], prefix);
-    let d_agree = agree(&pass_b, &|i| pass_d[i], &pairs);
-    let passes_b = pairs.iter().filter(|p| pass_b[p.job][p.test]).count();
+    let fast_agree = pairs
+        .iter()
+        .filter(|p| pass_c[p.job][p.test] == faithful_pass(p))
+        .count();
     let approach = |pairs: usize, seconds: f64, agree: Option<usize>| Approach {
         pairs,
         seconds,
-        pairs_per_second: rate(pairs, seconds),
+        pairs_per_second: pairs as f64 / seconds.max(1e-9),
         agreement_with_faithful: agree,
     };
+    let approaches = Approaches {
+        process_per_pair: approach(sample.len(), a.seconds, Some(agree(&a.passed, &sample))),
+        faithful: approach(n, b.wall_ms / 1e3, None),
+        fast: approach(n, c.wall_ms / 1e3, Some(fast_agree)),
+        plain_exec: approach(n, d.seconds, Some(agree(&d.passed, &pairs))),
+        paper_method: approach(n, e.seconds, Some(agree(&e.passed, &pairs))),
+    };
+    let floor_cpu_seconds = d.cpu_seconds.unwrap_or(d.seconds * workers as f64);
+    let floor_seconds = floor_cpu_seconds / cores as f64;
+    let x = &approaches;
     Ok(ExecBench {
-        programs: engine_jobs.len(),
+        workload: args.workload,
+        description: built.description,
+        programs: jobs.len(),
         pairs: n,
         workers,
+        cores,
         python,
-        passes_faithful: passes_b,
-        approaches: Approaches {
-            process_per_pair: approach(prefix.len(), secs_a, Some(a_agree)),
-            faithful: approach(n, secs_b, None),
-            fast: approach(n, secs_c, Some(fast_agree)),
-            floor: approach(n, secs_d, Some(d_agree)),
-        },
-        faithful_over_process_per_pair: rb / ra,
-        fast_over_process_per_pair: rc / ra,
-        floor_over_fast: rd / rc,
+        passes_faithful: pairs.iter().filter(|p| faithful_pass(p)).count(),
+        timeouts_faithful: timeouts_b,
+        floor_cpu_seconds,
+        floor_seconds,
+        faithful_over_floor: x.faithful.seconds / floor_seconds,
+        fast_over_floor: x.fast.seconds / floor_seconds,
+        faithful_over_process_per_pair: x.faithful.pairs_per_second
+            / x.process_per_pair.pairs_per_second,
+        faithful_over_paper_method: x.faithful.pairs_per_second / x.paper_method.pairs_per_second,
+        approaches,
+        faithful_profile: b,
+        fast_profile: c,
     })
 }
 
-/// Runs each pair as `python -c program`, `workers` at a time; a pair passes
-/// iff the process exits 0 within the limit.
-fn fresh_process_per_pair(
-    python: &Path,
+/// Runs every job through `engine` and a fresh store (as `codejury exec`
+/// does): the profile, pass per pair, and the number of time-outs.
+fn run_engine(
+    engine: &Engine,
     jobs: &[Job],
-    pairs: &[Pair],
-    workers: usize,
-    timeout_ms: u64,
+    label: &str,
     reporter: &dyn Reporter,
-) -> Result<(f64, Vec<bool>)> {
-    let next = AtomicUsize::new(0);
-    let results: Vec<std::sync::Mutex<bool>> = (0..pairs.len())
-        .map(|_| std::sync::Mutex::new(false))
-        .collect();
-    let stage = Stage::Bench("process/pair".into());
-    reporter.start(&stage, pairs.len() as u64, 0);
+) -> Result<(RunProfile, Vec<Vec<bool>>, usize)> {
+    let dir = tempfile::tempdir().map_err(|e| baseline_error(e.to_string()))?;
+    let store = Store::open(&dir.path().join("store.sqlite"))?;
+    let runner = CachedRunner::new(engine, &store);
+    let stage = Stage::Bench(label.to_string());
+    let n: usize = jobs.iter().map(|j| j.tests.len()).sum();
+    reporter.start(&stage, n as u64, 0);
+    let mut passed: Vec<Vec<bool>> = jobs.iter().map(|j| vec![false; j.tests.len()]).collect();
+    let mut timeouts = 0;
     let start = Instant::now();
-    std::thread::scope(|s| -> Result<()> {
-        let mut handles = Vec::new();
-        for _ in 0..workers {
-            handles.push(s.spawn(|| -> Result<()> {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= pairs.len() {
-                        return Ok(());
-                    }
-                    let mut child = Command::new(python)
-                        .arg("-c")
-                        .arg({
-                            let p = &pairs[i];
-                            format!(
-                                "{}\n{}\n",
-                                jobs[p.job].candidate, jobs[p.job].tests[p.test].code
-                            )
-                        })
-                        .stdin(Stdio::null())
-                        .stdout(Stdio::null())
-                        .stderr(Stdio::null())
-                        .spawn()
-                        .map_err(|e| baseline(format!("cannot start {}: {e}", python.display())))?;
-                    let deadline = Instant::now() + Duration::from_millis(timeout_ms);
-                    let ok = loop {
-                        if let Some(status) =
-                            child.try_wait().map_err(|e| baseline(e.to_string()))?
-                        {
-                            break status.success();
-                        }
-                        if Instant::now() > deadline {
-                            let _ = child.kill();
-                            let _ = child.wait();
-                            break false;
-                        }
-                        std::thread::sleep(Duration::from_micros(500));
-                    };
-                    if let Ok(mut r) = results[i].lock() {
-                        *r = ok;
-                    }
-                    reporter.advance(&stage, 1);
-                }
-            }));
-        }
-        for h in handles {
-            h.join()
-                .map_err(|_| baseline("a baseline thread panicked".into()))??;
-        }
-        Ok(())
-    })?;
+    let mut profile = runner.run_profiled(
+        jobs.to_vec(),
+        &mut sinks::from_fn(|o: PairOutcome| {
+            passed[o.job][o.test] = o.verdict.passed();
+            timeouts += usize::from(o.verdict == codejury_core::Verdict::Timeout);
+            reporter.advance(&stage, 1);
+            Ok::<_, CacheError>(true)
+        }),
+    )?;
+    profile.wall_ms = start.elapsed().as_secs_f64() * 1e3;
     reporter.finish(&stage);
-    let secs = start.elapsed().as_secs_f64();
-    Ok((
-        secs,
-        results
-            .into_iter()
-            .map(|m| m.into_inner().unwrap_or(false))
-            .collect(),
-    ))
-}
-
-/// Runs all pairs with plain `exec`, split over `workers` Python processes.
-fn floor(
-    python: &Path,
-    jobs: &[Job],
-    pairs: &[Pair],
-    workers: usize,
-    timeout_ms: u64,
-) -> Result<(f64, Vec<bool>)> {
-    let io = |e: std::io::Error| baseline(e.to_string());
-    let dir = tempfile::tempdir().map_err(io)?;
-    let script = dir.path().join("floor.py");
-    std::fs::write(&script, BENCH_FLOOR).map_err(io)?;
-    let mut shards = Vec::new();
-    for w in 0..workers {
-        let shard: Vec<(String, String)> = pairs
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| i % workers == w)
-            .map(|(_, p)| {
-                (
-                    jobs[p.job].candidate.clone(),
-                    jobs[p.job].tests[p.test].code.clone(),
-                )
-            })
-            .collect();
-        let path = dir.path().join(format!("shard{w}.json"));
-        let bytes = serde_json::to_vec(&shard).map_err(|e| baseline(e.to_string()))?;
-        std::fs::write(&path, bytes).map_err(io)?;
-        shards.push(path);
-    }
-    let start = Instant::now();
-    let children: Vec<_> = shards
-        .iter()
-        .map(|p| {
-            Command::new(python)
-                .arg(&script)
-                .arg(p)
-                .arg(format!("{}", timeout_ms as f64 / 1000.0))
-                .arg(p.with_extension("out"))
-                .stdin(Stdio::null())
-                .stderr(Stdio::null())
-                .stdout(Stdio::null())
-                .spawn()
-        })
-        .collect::<std::io::Result<_>>()
-        .map_err(io)?;
-    let mut per_shard = Vec::new();
-    for mut c in children {
-        c.wait().map_err(io)?;
-    }
-    let secs = start.elapsed().as_secs_f64();
-    for p in &shards {
-        let out = std::fs::read(p.with_extension("out"))
-            .map_err(|e| baseline(format!("the floor script wrote no results: {e}")))?;
-        let v: Vec<bool> = serde_json::from_slice(&out)
-            .map_err(|e| baseline(format!("the floor script failed: {e}")))?;
-        per_shard.push(v);
-    }
-    let mut out = vec![false; pairs.len()];
-    let mut cursors = vec![0usize; workers];
-    for (i, slot) in out.iter_mut().enumerate() {
-        let w = i % workers;
-        *slot = per_shard[w].get(cursors[w]).copied().unwrap_or(false);
-        cursors[w] += 1;
-    }
-    Ok((secs, out))
-}
-
-fn baseline(message: String) -> Error {
-    Error::Baseline {
-        what: "bench exec baseline".into(),
-        message,
-    }
+    Ok((profile, passed, timeouts))
 }
