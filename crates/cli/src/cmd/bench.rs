@@ -45,6 +45,9 @@ pub struct ExecArgs {
     /// The GPT-4 asserts [default: $CODEJURY_DATA_DIR/samples/humaneval-gpt4-tests.jsonl].
     #[arg(long)]
     tests: Option<PathBuf>,
+    /// Only the benchmark's first K tasks (a quick run) [default: all].
+    #[arg(long)]
+    tasks: Option<usize>,
     /// Pairs run for baseline (a), spread evenly over the workload (a
     /// process per pair is too slow to run them all).
     #[arg(long, default_value_t = 600)]
@@ -79,6 +82,9 @@ pub struct LabelArgs {
     /// [default: $CODEJURY_EVALPLUS_PYTHON, else ~/.cache/codejury-evalplus-venv/bin/python].
     #[arg(long)]
     evalplus_python: Option<PathBuf>,
+    /// Only the benchmark's first K tasks and their samples (a quick run) [default: all].
+    #[arg(long)]
+    tasks: Option<usize>,
     #[command(flatten)]
     engine: EngineArgs,
 }
@@ -122,6 +128,7 @@ fn bench_exec(a: ExecArgs, out: &Output) -> Result<ExitCode> {
         humaneval_plus: a.humaneval_plus,
         samples: a.samples,
         tests: a.tests,
+        tasks: a.tasks,
         baseline_pairs: a.baseline_pairs,
         paper_processes: a.paper_processes,
         timeout_ms: a.timeout_ms,
@@ -227,6 +234,7 @@ fn bench_label(a: LabelArgs, out: &Output) -> Result<ExitCode> {
             data: a.data,
             samples: a.samples,
             evalplus_python: a.evalplus_python,
+            tasks: a.tasks,
             engine: a.engine.settings(),
         },
         &Progress::new(false),

@@ -33,6 +33,9 @@ pub struct LabelBenchConfig {
     /// A Python with `evalplus==0.3.1` installed (`None`:
     /// `$CODEJURY_EVALPLUS_PYTHON`, else `~/.cache/codejury-evalplus-venv`).
     pub evalplus_python: Option<PathBuf>,
+    /// Only the benchmark's first K tasks and their samples (`None`: all):
+    /// both labellers get the same cut of the benchmark file.
+    pub tasks: Option<usize>,
     /// The sandbox.
     pub engine: EngineSettings,
 }
@@ -95,6 +98,51 @@ fn baseline_error(message: String) -> Error {
     }
 }
 
+/// Writes the benchmark's first `k` tasks, and the samples of those
+/// tasks, as plain JSONL into `dir`; returns their paths.
+fn first_tasks(data: &Dataset, samples: &Path, k: usize, dir: &Path) -> Result<(PathBuf, PathBuf)> {
+    use std::io::{BufRead, Write};
+    let io = |path: &Path, e: std::io::Error| baseline_error(format!("{}: {e}", path.display()));
+    // `keep` sees each non-blank line with its 1-based number.
+    let write_lines =
+        |from: &Path, to: &Path, keep: &mut dyn FnMut(usize, &str) -> Result<bool>| {
+            let mut out = std::fs::File::create(to).map_err(|e| io(to, e))?;
+            for (i, line) in codejury_bench::jsonl::open(from)?.lines().enumerate() {
+                let line = line.map_err(|e| io(from, e))?;
+                if !line.trim().is_empty() && keep(i + 1, &line)? {
+                    writeln!(out, "{line}").map_err(|e| io(to, e))?;
+                }
+            }
+            Ok::<_, Error>(())
+        };
+    let data_k = dir.join("benchmark-first-tasks.jsonl");
+    let mut taken = 0;
+    write_lines(&data.path, &data_k, &mut |_, _| {
+        taken += 1;
+        Ok(taken <= k)
+    })?;
+    let keep: std::collections::HashSet<&str> = data
+        .problems
+        .iter()
+        .take(k)
+        .map(|p| p.problem.task_id.as_str())
+        .collect();
+    let samples_k = dir.join("samples-first-tasks.jsonl");
+    write_lines(samples, &samples_k, &mut |line_no, line| {
+        let task = serde_json::from_str::<serde_json::Value>(line)
+            .ok()
+            .and_then(|v| v.get("task_id")?.as_str().map(str::to_owned))
+            .ok_or_else(|| {
+                config(format!(
+                    "{}:{line_no}: field `task_id`: missing or not a string",
+                    samples.display()
+                ))
+            })?;
+        Ok(keep.contains(task.as_str()))
+    })?;
+    Ok((data_k, samples_k))
+}
+
 /// Runs `bench label`.
 pub fn label(args: &LabelBenchConfig, reporter: &dyn Reporter) -> Result<LabelBench> {
     let dataset = match args.bench {
@@ -108,8 +156,14 @@ pub fn label(args: &LabelBenchConfig, reporter: &dyn Reporter) -> Result<LabelBe
         }
     };
     let python = evalplus_python(&args.evalplus_python)?;
-    let data = Dataset::load(args.bench, args.data.as_deref())?;
-    let samples = samples_path(&args.samples)?;
+    let dir = tempfile::tempdir().map_err(|e| baseline_error(e.to_string()))?;
+    let mut data = Dataset::load(args.bench, args.data.as_deref())?;
+    let mut samples = samples_path(&args.samples)?;
+    if let Some(k) = args.tasks {
+        let (data_k, samples_k) = first_tasks(&data, &samples, k, dir.path())?;
+        data = Dataset::load(args.bench, Some(&data_k))?;
+        samples = samples_k;
+    }
     let sandbox = Sandbox::start(&args.engine)?;
     let workers = args.engine.workers.unwrap_or_else(|| {
         std::thread::available_parallelism()
@@ -118,7 +172,6 @@ pub fn label(args: &LabelBenchConfig, reporter: &dyn Reporter) -> Result<LabelBe
     });
 
     // (a) codejury, on a fresh store.
-    let dir = tempfile::tempdir().map_err(|e| baseline_error(e.to_string()))?;
     let store = Store::open(&dir.path().join("store.sqlite"))?;
     let runner = CachedRunner::new(sandbox.engine(), &store);
     let start = Instant::now();

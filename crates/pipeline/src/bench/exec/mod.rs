@@ -87,6 +87,9 @@ pub struct ExecBenchConfig {
     /// The GPT-4 asserts (`None`: under `$CODEJURY_DATA_DIR`).
     #[serde(default)]
     pub tests: Option<PathBuf>,
+    /// Only the benchmark's first K tasks (`None`: all): a quick run.
+    #[serde(default)]
+    pub tasks: Option<usize>,
     /// Pairs run for baseline (a), spread evenly over the workload.
     pub baseline_pairs: usize,
     /// Processes of the paper's method (10 in the paper).

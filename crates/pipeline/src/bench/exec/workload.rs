@@ -43,9 +43,16 @@ fn programs(args: &ExecBenchConfig, data: &Dataset) -> Result<Vec<(usize, String
                     s.line
                 ))
             })?;
-        out.push((task, program));
+        if in_scope(args, task) {
+            out.push((task, program));
+        }
     }
     Ok(out)
+}
+
+/// Whether task `task` (its position in the benchmark) is in the run.
+fn in_scope(args: &ExecBenchConfig, task: usize) -> bool {
+    args.tasks.is_none_or(|k| task < k)
 }
 
 /// Builds the chosen workload; `engine` runs the canonical solutions where
@@ -112,6 +119,9 @@ fn evalplus(args: &ExecBenchConfig, limits: Limits, engine: &Engine) -> Result<B
     let mut prep = Vec::new();
     let mut prep_task = Vec::new();
     for (task, bp) in data.problems.iter().enumerate() {
+        if !in_scope(args, task) {
+            continue;
+        }
         let GroundTruth::EvalPlus { base_input, .. } = &bp.truth else {
             continue;
         };
@@ -152,7 +162,7 @@ fn evalplus(args: &ExecBenchConfig, limits: Limits, engine: &Engine) -> Result<B
     if let Some(first) = failed.first() {
         return Err(baseline_error(format!(
             "building the tests from {} canonical solutions failed for {} of them, first {first}",
-            data.problems.len(),
+            prep_task.len(),
             failed.len()
         )));
     }
@@ -161,6 +171,7 @@ fn evalplus(args: &ExecBenchConfig, limits: Limits, engine: &Engine) -> Result<B
         .problems
         .iter()
         .enumerate()
+        .filter(|&(i, _)| in_scope(args, i))
         .map(|(i, bp)| (i, bp.canonical.clone().unwrap_or_default()))
         .collect();
     programs_in.extend(programs(args, &data)?);
