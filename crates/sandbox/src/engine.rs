@@ -16,7 +16,7 @@ use codejury_core::{TestCase, Verdict};
 use crossbeam_channel::{unbounded, RecvTimeoutError};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Condvar, Mutex, Once};
 use std::time::Duration;
 
 /// How tests of one candidate are isolated from each other.
@@ -151,14 +151,102 @@ impl Default for EngineConfig {
 }
 
 /// Runs jobs in isolated warm workers of one toolchain. `Sync`: several
-/// callers may run jobs at once, each call with workers of its own.
+/// callers may run jobs at once; they share one pool of at most
+/// `workers` warm workers, which outlive the runs that started them (a
+/// server's requests would otherwise each pay for starting zygotes, and
+/// concurrent runs would oversubscribe the cores).
 pub struct Engine {
     config: EngineConfig,
-    ctx: WorkerContext,
+    ctx: Arc<WorkerContext>,
+    /// Starts every worker a run needs (see [`Spawner`]).
+    spawner: Spawner,
     scratch: tempfile::TempDir,
     /// Numbers workers across concurrent runs, so their scratch directories
     /// and cgroups never collide.
     next_worker: AtomicUsize,
+    /// Warm workers no run is using, with their numbers.
+    idle: Mutex<Vec<(usize, Worker)>>,
+    /// Workers busy at this moment, across every caller: at most
+    /// `config.workers`.
+    busy: Mutex<usize>,
+    /// Signalled when a worker slot frees up.
+    freed: Condvar,
+}
+
+/// What the spawner thread is asked to start.
+struct SpawnOrder {
+    name: String,
+    dir: std::path::PathBuf,
+    memory_bytes: u64,
+    nproc: u64,
+    reply: crossbeam_channel::Sender<Result<Worker, SandboxError>>,
+}
+
+/// Starts workers from one thread that lives as long as the engine. A
+/// zygote is started with `PR_SET_PDEATHSIG`, which fires when the
+/// *thread* that forked it exits, not the process; workers that outlive
+/// the run that needed them (the idle pool) must therefore not be forked
+/// by the run's own threads. When the engine goes, the thread ends and
+/// takes every worker with it.
+struct Spawner {
+    orders: crossbeam_channel::Sender<SpawnOrder>,
+    language: String,
+}
+
+impl Spawner {
+    fn start(ctx: Arc<WorkerContext>) -> Result<Spawner, SandboxError> {
+        let (orders, rx) = unbounded::<SpawnOrder>();
+        let language = ctx.toolchain.language().to_string();
+        let spawn_error = |source| SandboxError::Spawn {
+            language: language.clone(),
+            source,
+        };
+        std::thread::Builder::new()
+            .name("codejury-spawner".into())
+            .spawn(move || {
+                for o in rx {
+                    let w = Worker::spawn(&ctx, &o.name, &o.dir, o.memory_bytes, o.nproc);
+                    let _ = o.reply.send(w);
+                }
+            })
+            .map_err(spawn_error)?;
+        Ok(Spawner { orders, language })
+    }
+
+    fn spawn(
+        &self,
+        name: &str,
+        dir: &std::path::Path,
+        memory_bytes: u64,
+        nproc: u64,
+    ) -> Result<Worker, SandboxError> {
+        let (reply, answer) = crossbeam_channel::bounded(1);
+        let gone = || SandboxError::Spawn {
+            language: self.language.clone(),
+            source: std::io::Error::other("the engine's spawner thread is gone"),
+        };
+        self.orders
+            .send(SpawnOrder {
+                name: name.to_string(),
+                dir: dir.to_path_buf(),
+                memory_bytes,
+                nproc,
+                reply,
+            })
+            .map_err(|_| gone())?;
+        answer.recv().map_err(|_| gone())?
+    }
+}
+
+/// A worker slot held by one of a run's threads; given back on drop.
+struct Slot<'a>(&'a Engine);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let mut busy = self.0.busy.lock().unwrap_or_else(|e| e.into_inner());
+        *busy -= 1;
+        self.0.freed.notify_one();
+    }
 }
 
 static WARN_ONCE: Once = Once::new();
@@ -324,11 +412,16 @@ impl Engine {
                 );
             });
         }
+        let ctx = Arc::new(ctx);
         Ok(Engine {
             config,
+            spawner: Spawner::start(ctx.clone())?,
             ctx,
             scratch,
             next_worker: AtomicUsize::new(0),
+            idle: Mutex::new(Vec::new()),
+            busy: Mutex::new(0),
+            freed: Condvar::new(),
         })
     }
 
@@ -351,6 +444,21 @@ impl Engine {
     /// The configured mode.
     pub fn mode(&self) -> Mode {
         self.config.mode
+    }
+
+    /// The most workers that run at once, across every caller.
+    pub fn workers(&self) -> usize {
+        self.config.workers.max(1)
+    }
+
+    /// Waits for a free worker slot.
+    fn slot(&self) -> Slot<'_> {
+        let mut busy = self.busy.lock().unwrap_or_else(|e| e.into_inner());
+        while *busy >= self.workers() {
+            busy = self.freed.wait(busy).unwrap_or_else(|e| e.into_inner());
+        }
+        *busy += 1;
+        Slot(self)
     }
 
     /// Runs every job, pushing each pair's outcome into `sink` as it
@@ -458,10 +566,14 @@ impl Engine {
         out: &crossbeam_channel::Sender<Result<PairOutcome, SandboxError>>,
         profile: Option<&std::sync::Mutex<RunProfile>>,
     ) {
-        let id = self.next_worker.fetch_add(1, Ordering::Relaxed);
+        let _slot = self.slot();
+        let pooled = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let (id, mut worker) = match pooled {
+            Some((id, wk)) => (id, Some(wk)),
+            None => (self.next_worker.fetch_add(1, Ordering::Relaxed), None),
+        };
         let name = format!("{}-w{id}", probe_name(&self.scratch));
         let dir = self.scratch.path().join(format!("w{id}"));
-        let mut worker: Option<Worker> = None;
         let mut prof = WorkerProfile::default();
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         loop {
@@ -471,13 +583,10 @@ impl Engine {
             let job = &jobs[piece.job];
             if worker.is_none() {
                 let t_spawn = std::time::Instant::now();
-                match Worker::spawn(
-                    &self.ctx,
-                    &name,
-                    &dir,
-                    job.limits.memory_bytes,
-                    job.limits.nproc,
-                ) {
+                match self
+                    .spawner
+                    .spawn(&name, &dir, job.limits.memory_bytes, job.limits.nproc)
+                {
                     Ok(wk) => worker = Some(wk),
                     Err(e) => {
                         let _ = out.send(Err(e));
@@ -505,6 +614,13 @@ impl Engine {
             if !healthy {
                 worker = None; // dropped: killed; restarted for the next piece
             }
+        }
+        if let Some(wk) = worker {
+            // Healthy and warm: the next run (of any caller) starts on it.
+            self.idle
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((id, wk));
         }
         if let Some(p) = profile {
             p.lock()
