@@ -10,7 +10,7 @@
 
 use crate::discard::Reject;
 use crate::prompt::{Ask, PromptStyle, TestStyle};
-use crate::{Problem, TestFormat};
+use crate::{Problem, TestCase, TestFormat};
 use std::fmt;
 
 /// Why a language could not do its part (its checker would not run, say).
@@ -85,6 +85,17 @@ pub trait Language: Send + Sync + fmt::Debug {
     /// One test made of several assertions that passes iff all pass (the
     /// unit CodeRM's evaluation gives a CodeT sample).
     fn join_assertions(&self, assertions: &[String]) -> String;
+
+    /// The test that runs one whole program the way a user's shell would
+    /// (SandboxFusion's `/run_code`): `spec` is JSON with `code`, `stdin`,
+    /// `files` (path → base64), `fetch_files` and `output_cap`; the test
+    /// passes when the program ran to its end, and its value is JSON with
+    /// `stdout`, `stderr`, `return_code`, `truncated` and `files`. `None`:
+    /// this language cannot run whole programs yet.
+    fn program_test(&self, spec: String) -> Option<TestCase> {
+        let _ = spec;
+        None
+    }
 }
 
 impl crate::Hint for LanguageError {

@@ -35,6 +35,9 @@ pub enum Error {
     /// A setting is out of range or two settings contradict each other.
     #[error("{0}")]
     Config(String),
+    /// The sandbox ran something but its result did not come back whole.
+    #[error("the sandbox lost a result: {0}")]
+    Lost(String),
     /// An output file could not be written.
     #[error("cannot write {}", path.display())]
     Write {
@@ -88,6 +91,7 @@ impl Hint for Error {
             }
             Error::Write { .. } => Some("check that the output directory is writable".into()),
             Error::Config(_) | Error::Plot { .. } | Error::Baseline { .. } => None,
+            Error::Lost(_) => Some("retry; if it persists, run with -vv and report it".into()),
         }
     }
 }

@@ -20,6 +20,8 @@
 //!   one way for every source;
 //! - [`execute`]: labels and the verdict matrix through the store;
 //! - [`report`]: the numbers, curves and files every command writes;
+//! - [`judge`]: one problem's matrix and vote, and one program's reward,
+//!   as a service answers them; [`program`]: one whole program's run;
 //! - [`run`], [`eval`], [`scale`], [`exec`], [`label`], [`select`],
 //!   [`bench`](mod@bench): the commands, each a function from a config to a typed,
 //!   serialisable result;
@@ -63,8 +65,10 @@ pub mod eval;
 pub mod exec;
 pub mod execute;
 pub mod generate;
+pub mod judge;
 pub mod label;
 pub mod pool;
+pub mod program;
 pub mod report;
 pub mod reporter;
 pub mod run;

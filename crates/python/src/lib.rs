@@ -34,7 +34,7 @@ pub use toolchain::{NoPython, PythonToolchain, HARNESS};
 
 use codejury_core::discard::Reject;
 use codejury_core::prompt::{Ask, PromptStyle, TestStyle};
-use codejury_core::{Language, LanguageError, Problem, TestFormat};
+use codejury_core::{Language, LanguageError, Problem, TestCase, TestFormat};
 use std::path::PathBuf;
 
 /// Python as the pipeline sees it.
@@ -138,4 +138,16 @@ impl Language for Python {
     fn join_assertions(&self, assertions: &[String]) -> String {
         assertions.join("\n")
     }
+
+    fn program_test(&self, spec: String) -> Option<TestCase> {
+        Some(TestCase {
+            format: formats::ASSERT,
+            code: RUN_PROGRAM.to_string(),
+            data: Some(spec),
+        })
+    }
 }
+
+/// The test code that runs a whole program as `python main.py` would,
+/// capturing its output and exit code (see [`Language::program_test`]).
+const RUN_PROGRAM: &str = include_str!("run_program.py");
