@@ -45,6 +45,8 @@ enum Command {
     Eval(cmd::eval::Args),
     /// Accuracy against the test budget per allocation strategy, on a pool.
     Scale(cmd::scale::Args),
+    /// Serve the sandbox over HTTP: /v1/judge, /v1/submit, /metrics.
+    Serve(cmd::serve::Args),
     /// Measure the execution engine and the embedded model against their baselines.
     #[command(subcommand)]
     Bench(cmd::bench::BenchCommand),
@@ -73,6 +75,7 @@ fn main() -> ExitCode {
         Command::Select(a) => cmd::select::run(a, &out),
         Command::Scale(a) => cmd::scale::run(a, &out),
         Command::Bench(b) => cmd::bench::run(b, &out),
+        Command::Serve(a) => cmd::serve::run(a),
     };
     match result {
         Ok(code) => code,
@@ -92,5 +95,10 @@ fn hint(e: &anyhow::Error) -> Option<String> {
         cause
             .downcast_ref::<codejury_pipeline::Error>()
             .and_then(Hint::hint)
+            .or_else(|| {
+                cause
+                    .downcast_ref::<codejury_serve::ServeError>()
+                    .and_then(Hint::hint)
+            })
     })
 }

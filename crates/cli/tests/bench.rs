@@ -1,4 +1,4 @@
-//! `bench exec` and `bench label` on a few real tasks, through the real
+//! `bench exec`, `bench label` and `bench serve` on a few real tasks, through the real
 //! sandbox and the real baselines: every approach must judge the pairs as
 //! faithful mode does, and the profile must account for every pair. No
 //! timing is asserted (the numbers are the benchmark's output, not a
@@ -94,4 +94,31 @@ fn bench_label_agrees_with_evalplus_on_the_first_tasks() {
     assert_eq!(b["codejury_passed"], b["evalplus_passed"], "{b}");
     assert!(count(&b["codejury_passed"]) > 0, "{b}");
     assert!(b["evalplus_seconds"].as_f64().unwrap_or(0.0) > 0.0, "{b}");
+}
+
+#[test]
+fn bench_serve_answers_every_request_with_the_batch_verdicts() {
+    let out = codejury()
+        .args([
+            "bench",
+            "serve",
+            "--tasks",
+            "3",
+            "--clients",
+            "1,4",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let b = json_of(out);
+    let pairs = count(&b["pairs"]);
+    assert_eq!(count(&b["tasks"]), 3, "{b}");
+    assert!(pairs > 0, "{b}");
+    let levels = b["levels"].as_array().expect("levels");
+    assert_eq!(levels.len(), 2, "{b}");
+    for l in levels {
+        assert_eq!(count(&l["requests"]), 3, "{l}");
+        assert_eq!(count(&l["statuses"]["200"]), 3, "{l}");
+        assert_eq!(count(&l["agreement"]), pairs, "{l}");
+    }
 }

@@ -19,6 +19,9 @@ pub enum BenchCommand {
     /// Ground-truth labelling against EvalPlus's own evaluator on the same
     /// samples, with label agreement.
     Label(LabelArgs),
+    /// Throughput and latency of `codejury serve` at 1, 16 and 128
+    /// concurrent clients against the same pairs run in one batch.
+    Serve(ServeArgs),
     /// Tokens per second of the embedded model against llama.cpp's own on
     /// the same GGUF file and prompt.
     #[cfg(feature = "embedded")]
@@ -62,6 +65,28 @@ pub struct ExecArgs {
     /// Also print where the engine's time went, per worker.
     #[arg(long)]
     profile: bool,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+/// Flags of `bench serve`.
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Concurrent clients, one level each.
+    #[arg(long, value_delimiter = ',', default_value = "1,16,128")]
+    clients: Vec<usize>,
+    /// Only the first K HumanEval tasks (a quick run) [default: all].
+    #[arg(long)]
+    tasks: Option<usize>,
+    /// HumanEval file [default: $CODEJURY_DATA_DIR, the cache, or fetched].
+    #[arg(long)]
+    humaneval: Option<PathBuf>,
+    /// The 5-model samples [default: $CODEJURY_DATA_DIR/samples/humaneval-5models-solutions.jsonl].
+    #[arg(long)]
+    samples: Option<PathBuf>,
+    /// The GPT-4 asserts [default: $CODEJURY_DATA_DIR/samples/humaneval-gpt4-tests.jsonl].
+    #[arg(long)]
+    tests: Option<PathBuf>,
     #[command(flatten)]
     engine: EngineArgs,
 }
@@ -116,6 +141,7 @@ pub fn run(cmd: BenchCommand, out: &Output) -> Result<ExitCode> {
     match cmd {
         BenchCommand::Exec(a) => bench_exec(a, out),
         BenchCommand::Label(a) => bench_label(a, out),
+        BenchCommand::Serve(a) => bench_serve(a, out),
         #[cfg(feature = "embedded")]
         BenchCommand::Generate(a) => bench_generate(a, out),
     }
@@ -224,6 +250,58 @@ fn print_profile(label: &str, p: &RunProfile) {
         p.store_ms / 1e3,
         (p.sink_ms - p.store_ms).max(0.0) / 1e3
     );
+}
+
+fn bench_serve(a: ServeArgs, out: &Output) -> Result<ExitCode> {
+    use codejury_serve::bench::{bench, ServeBenchConfig};
+    let engine = a.engine.settings();
+    let b = bench(&ServeBenchConfig {
+        workload: ExecBenchConfig {
+            workload: Workload::Coderm,
+            humaneval: a.humaneval,
+            humaneval_plus: None,
+            samples: a.samples,
+            tests: a.tests,
+            tasks: a.tasks,
+            baseline_pairs: 0,
+            paper_processes: 0,
+            timeout_ms: 1000,
+            engine: engine.clone(),
+        },
+        clients: a.clients,
+        engine,
+    })?;
+    out.summary(&b, || {
+        println!(
+            "{} tasks, {} pairs (5-model samples x GPT-4 asserts as unittest classes); {} workers",
+            b.tasks, b.pairs, b.workers
+        );
+        println!(
+            "batch (one engine run, as codejury exec): {:.2} s, {:.0} pairs/s",
+            b.batch_seconds, b.batch_pairs_per_second
+        );
+        println!(
+            "{:>8} {:>8} {:>9} {:>8} {:>9} {:>9} {:>9} {:>14}  statuses",
+            "clients", "requests", "seconds", "pairs/s", "p50 ms", "p99 ms", "/batch", "agree"
+        );
+        for l in &b.levels {
+            let statuses: Vec<String> =
+                l.statuses.iter().map(|(c, n)| format!("{c}x{n}")).collect();
+            println!(
+                "{:>8} {:>8} {:>9.2} {:>8.0} {:>9.1} {:>9.1} {:>8.2}x {:>14}  {}",
+                l.clients,
+                l.requests,
+                l.seconds,
+                l.pairs_per_second,
+                l.p50_ms,
+                l.p99_ms,
+                l.over_batch,
+                format!("{}/{}", l.agreement, b.pairs),
+                statuses.join(" ")
+            );
+        }
+    })?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn bench_label(a: LabelArgs, out: &Output) -> Result<ExitCode> {

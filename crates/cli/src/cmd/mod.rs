@@ -7,4 +7,5 @@ pub mod label;
 pub mod run;
 pub mod scale;
 pub mod select;
+pub mod serve;
 pub mod verify_bench;

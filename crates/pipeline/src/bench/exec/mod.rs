@@ -18,6 +18,8 @@
 mod baselines;
 mod workload;
 
+pub use workload::{coderm_tasks, CodermTask};
+
 use crate::config::EngineSettings;
 use crate::error::{Error, Result};
 use crate::reporter::{Reporter, Stage};

@@ -64,11 +64,20 @@ pub(super) fn build(args: &ExecBenchConfig, limits: Limits, engine: &Engine) -> 
     }
 }
 
-/// The CodeRM paper's setting: each 5-model sample against its task's
-/// GPT-4-written asserts, each assert wrapped as a one-method
-/// `unittest.TestCase` class (the layout CodeRM's tests have).
-fn coderm(args: &ExecBenchConfig, limits: Limits) -> Result<Built> {
-    let data = Dataset::load(Benchmark::HumanEval, args.humaneval.as_deref())?;
+/// One task of the CodeRM workload: its samples and its tests.
+pub struct CodermTask {
+    /// The task.
+    pub task_id: String,
+    /// The function the tests call.
+    pub entry_point: String,
+    /// The 5-model samples of the task, each a whole program.
+    pub programs: Vec<String>,
+    /// The task's GPT-4 asserts, each as a one-method unittest class.
+    pub tests: Vec<TestCase>,
+}
+
+/// The GPT-4 asserts of each task of `data`, each as a unittest class.
+fn gpt4_tests(args: &ExecBenchConfig, data: &Dataset) -> Result<HashMap<usize, Vec<TestCase>>> {
     let path = data_file(&args.tests, "samples/humaneval-gpt4-tests.jsonl", "--tests")?;
     let mut tests: HashMap<usize, Vec<TestCase>> = HashMap::new();
     jsonl::for_each(&path, |r| {
@@ -85,6 +94,38 @@ fn coderm(args: &ExecBenchConfig, limits: Limits) -> Result<Built> {
             .push(TestCase::new(UNITTEST, as_unittest(&assert)));
         Ok(())
     })?;
+    Ok(tests)
+}
+
+/// The CodeRM workload task by task, in the order tasks first appear in
+/// the samples file.
+pub fn coderm_tasks(args: &ExecBenchConfig) -> Result<Vec<CodermTask>> {
+    let data = Dataset::load(Benchmark::HumanEval, args.humaneval.as_deref())?;
+    let tests = gpt4_tests(args, &data)?;
+    let mut out: Vec<CodermTask> = Vec::new();
+    let mut index: HashMap<usize, usize> = HashMap::new();
+    for (task, program) in programs(args, &data)? {
+        let k = *index.entry(task).or_insert_with(|| {
+            let p = &data.problems[task].problem;
+            out.push(CodermTask {
+                task_id: p.task_id.clone(),
+                entry_point: p.entry_point.clone(),
+                programs: Vec::new(),
+                tests: tests.get(&task).cloned().unwrap_or_default(),
+            });
+            out.len() - 1
+        });
+        out[k].programs.push(program);
+    }
+    Ok(out)
+}
+
+/// The CodeRM paper's setting: each 5-model sample (in file order)
+/// against its task's GPT-4-written asserts, each assert wrapped as a
+/// one-method `unittest.TestCase` class (the layout CodeRM's tests have).
+fn coderm(args: &ExecBenchConfig, limits: Limits) -> Result<Built> {
+    let data = Dataset::load(Benchmark::HumanEval, args.humaneval.as_deref())?;
+    let tests = gpt4_tests(args, &data)?;
     let jobs: Vec<Job> = programs(args, &data)?
         .into_iter()
         .map(|(task, candidate)| Job {
