@@ -2,10 +2,12 @@
 //! in one batch. The CodeRM workload (each HumanEval task's 5-model
 //! samples × its GPT-4 asserts as unittest classes) is judged
 //! (a) by the engine in one batch through a fresh store, as `codejury
-//! exec` runs it, and (b) as one `/v1/judge` request per task against a
-//! real server on loopback (fresh store each time) by 1, 16 and 128
-//! concurrent clients; per level: throughput, p50/p99 latency, status
-//! codes, and verdict agreement with (a).
+//! exec` runs it, and against a real server on loopback (fresh store at
+//! each level) by 1, 16 and 128 concurrent clients, (b) as one
+//! `/v1/judge` request per task and (c) as one `/run_code` request per
+//! pair (the program and the assert as one script, as verl sends them);
+//! per route and level: throughput, p50/p99 latency, status codes, and
+//! verdict agreement with (a).
 
 use crate::{ServeConfig, ServeError, Server};
 use codejury_core::Verdict;
@@ -33,12 +35,15 @@ pub struct ServeBenchConfig {
     pub engine: EngineSettings,
 }
 
-/// One level of concurrency.
+/// One route at one level of concurrency.
 #[derive(Debug, Clone, Serialize)]
 pub struct Level {
+    /// The route: `/v1/judge` (a request per task) or `/run_code` (a
+    /// request per pair).
+    pub route: String,
     /// Concurrent clients.
     pub clients: usize,
-    /// Requests sent (one per task).
+    /// Requests answered.
     pub requests: usize,
     /// Wall seconds from the first request to the last answer.
     pub seconds: f64,
@@ -70,7 +75,7 @@ pub struct ServeBench {
     pub batch_seconds: f64,
     /// The batch's pairs per second.
     pub batch_pairs_per_second: f64,
-    /// Each level.
+    /// Each route at each level.
     pub levels: Vec<Level>,
 }
 
@@ -169,24 +174,121 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-/// One level: a fresh server and store, `clients` clients sending one
-/// request per task.
+/// One route's requests, and how many of the batch's verdicts an answer
+/// reproduces.
+struct Phase<'a> {
+    route: &'static str,
+    bodies: Vec<String>,
+    agree: &'a dyn Fn(usize, &serde_json::Value) -> usize,
+}
+
+/// Sends every body of `phase` from `clients` concurrent clients.
+async fn drive(
+    http: &reqwest::Client,
+    base: &str,
+    phase: &Phase<'_>,
+    clients: usize,
+) -> (f64, Vec<Answer>) {
+    let url = format!("{base}{}", phase.route);
+    let next = Arc::new(AtomicUsize::new(0));
+    let answers: Arc<Mutex<Vec<Answer>>> = Arc::new(Mutex::new(Vec::new()));
+    let bodies = Arc::new(phase.bodies.clone());
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients.max(1) {
+        let (http, url, next, answers, bodies) = (
+            http.clone(),
+            url.clone(),
+            next.clone(),
+            answers.clone(),
+            bodies.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(body) = bodies.get(i) else { break };
+                let t = Instant::now();
+                let r = http
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+                    .send()
+                    .await;
+                let (code, json) = match r {
+                    Ok(r) => {
+                        let code = r.status().as_u16();
+                        (code, r.json::<serde_json::Value>().await.ok())
+                    }
+                    Err(_) => (0, None),
+                };
+                let ms = t.elapsed().as_secs_f64() * 1e3;
+                if let Ok(mut a) = answers.lock() {
+                    a.push((i, code, ms, json));
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let answers = answers
+        .lock()
+        .map(|mut a| std::mem::take(&mut *a))
+        .unwrap_or_default();
+    (seconds, answers)
+}
+
+/// The numbers of one phase at one level.
+fn measure(
+    phase: &Phase<'_>,
+    clients: usize,
+    pairs: usize,
+    seconds: f64,
+    answers: &[Answer],
+) -> Level {
+    let mut latencies: Vec<f64> = answers.iter().map(|a| a.2).collect();
+    latencies.sort_by(f64::total_cmp);
+    let mut statuses = BTreeMap::new();
+    let mut agreement = 0;
+    for (i, code, _, json) in answers {
+        *statuses.entry(*code).or_insert(0) += 1;
+        if let Some(v) = json {
+            agreement += (phase.agree)(*i, v);
+        }
+    }
+    Level {
+        route: phase.route.to_string(),
+        clients,
+        requests: answers.len(),
+        seconds,
+        pairs_per_second: pairs as f64 / seconds.max(1e-9),
+        p50_ms: percentile(&latencies, 0.5),
+        p99_ms: percentile(&latencies, 0.99),
+        statuses,
+        agreement,
+        over_batch: 0.0,
+    }
+}
+
+/// One level of concurrency: a fresh server and store, then each phase
+/// in turn from `clients` clients.
 fn level(
     config: &ServeBenchConfig,
-    requests: &[JudgeRequest],
-    expected: &[Vec<Vec<Verdict>>],
+    phases: &[Phase<'_>],
+    pairs: usize,
+    most_pairs: usize,
     clients: usize,
-) -> Result<Level, ServeError> {
+) -> Result<Vec<Level>, ServeError> {
     let dir = tempfile::tempdir().map_err(ServeError::Io)?;
-    let most = requests.iter().map(JudgeRequest::pairs).max().unwrap_or(1);
     let server = Server::new(&ServeConfig {
         addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-        queue_pairs: most.saturating_mul(clients.max(1)),
+        queue_pairs: most_pairs.saturating_mul(clients.max(1)),
         engine: config.engine.clone(),
         store: Some(dir.path().join("serve.sqlite")),
         ..ServeConfig::default()
     })?;
-    let url = format!("http://{}/v1/judge", server.local_addr()?);
+    let base = format!("http://{}", server.local_addr()?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -199,94 +301,25 @@ fn level(
         .pool_max_idle_per_host(clients)
         .build()
         .map_err(io_error)?;
-    let next = Arc::new(AtomicUsize::new(0));
-    let answers: Arc<Mutex<Vec<Answer>>> = Arc::new(Mutex::new(Vec::new()));
-    let bodies: Arc<Vec<String>> = Arc::new(
-        requests
-            .iter()
-            .map(|r| serde_json::to_string(r).map_err(io_error))
-            .collect::<Result<_, _>>()?,
-    );
-    let seconds = runtime.block_on(async {
+    let mut out = Vec::new();
+    runtime.block_on(async {
         // Warm the server's workers on a request outside the workload.
         let _ = http
-            .post(&url)
+            .post(format!("{base}/v1/judge"))
             .body(r#"{"candidates": ["x = 1"], "tests": ["assert x == 1"]}"#)
             .send()
             .await;
-        let start = Instant::now();
-        let mut tasks = Vec::new();
-        for _ in 0..clients.max(1) {
-            let (http, url, next, answers, bodies) = (
-                http.clone(),
-                url.clone(),
-                next.clone(),
-                answers.clone(),
-                bodies.clone(),
-            );
-            tasks.push(tokio::spawn(async move {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(body) = bodies.get(i) else { break };
-                    let t = Instant::now();
-                    let r = http
-                        .post(&url)
-                        .header("content-type", "application/json")
-                        .body(body.clone())
-                        .send()
-                        .await;
-                    let (code, json) = match r {
-                        Ok(r) => {
-                            let code = r.status().as_u16();
-                            (code, r.json::<serde_json::Value>().await.ok())
-                        }
-                        Err(_) => (0, None),
-                    };
-                    let ms = t.elapsed().as_secs_f64() * 1e3;
-                    if let Ok(mut a) = answers.lock() {
-                        a.push((i, code, ms, json));
-                    }
-                }
-            }));
+        for phase in phases {
+            let (seconds, answers) = drive(&http, &base, phase, clients).await;
+            out.push(measure(phase, clients, pairs, seconds, &answers));
         }
-        for t in tasks {
-            let _ = t.await;
-        }
-        start.elapsed().as_secs_f64()
     });
     let _ = stop.send(());
     runtime
         .block_on(serving)
         .map_err(io_error)?
         .map_err(io_error)?;
-    let answers = std::mem::take(&mut *answers.lock().map_err(io_error)?);
-    let mut latencies: Vec<f64> = answers.iter().map(|a| a.2).collect();
-    latencies.sort_by(f64::total_cmp);
-    let mut statuses = BTreeMap::new();
-    let mut agreement = 0;
-    for (i, code, _, json) in &answers {
-        *statuses.entry(*code).or_insert(0) += 1;
-        let Some(v) = json else { continue };
-        for (c, row) in expected[*i].iter().enumerate() {
-            for (j, want) in row.iter().enumerate() {
-                if v["verdicts"][c][j].as_str() == Some(want.as_str()) {
-                    agreement += 1;
-                }
-            }
-        }
-    }
-    let pairs: usize = expected.iter().flatten().map(Vec::len).sum();
-    Ok(Level {
-        clients,
-        requests: answers.len(),
-        seconds,
-        pairs_per_second: pairs as f64 / seconds.max(1e-9),
-        p50_ms: percentile(&latencies, 0.5),
-        p99_ms: percentile(&latencies, 0.99),
-        statuses,
-        agreement,
-        over_batch: 0.0,
-    })
+    Ok(out)
 }
 
 /// Runs `bench serve`.
@@ -295,11 +328,59 @@ pub fn bench(config: &ServeBenchConfig) -> Result<ServeBench, ServeError> {
     let requests: Vec<JudgeRequest> = tasks.iter().map(request).collect();
     let (batch_seconds, expected) = batch(&config.engine, &tasks)?;
     let pairs: usize = expected.iter().flatten().map(Vec::len).sum();
+    let most = requests.iter().map(JudgeRequest::pairs).max().unwrap_or(1);
+
+    // /v1/judge: a request per task.
+    let judge_agree = |i: usize, v: &serde_json::Value| -> usize {
+        let mut n = 0;
+        for (c, row) in expected[i].iter().enumerate() {
+            for (j, want) in row.iter().enumerate() {
+                n += usize::from(v["verdicts"][c][j].as_str() == Some(want.as_str()));
+            }
+        }
+        n
+    };
+    let judge = Phase {
+        route: "/v1/judge",
+        bodies: requests
+            .iter()
+            .map(|r| serde_json::to_string(r).map_err(io_error))
+            .collect::<Result<_, _>>()?,
+        agree: &judge_agree,
+    };
+    // /run_code: a request per pair, as verl sends them (the program and
+    // the assert as one script; exit code 0 is a pass).
+    let mut owner = Vec::new();
+    let mut bodies = Vec::new();
+    for (k, t) in tasks.iter().enumerate() {
+        for (c, program) in t.programs.iter().enumerate() {
+            for (j, assert) in t.asserts.iter().enumerate() {
+                let body = serde_json::json!({
+                    "code": format!("{program}\n\n{assert}\n"),
+                    "language": "python", "run_timeout": 1.0, "compile_timeout": 10,
+                    "memory_limit_MB": 1024, "stdin": "", "files": {}, "fetch_files": [],
+                });
+                bodies.push(body.to_string());
+                owner.push((k, c, j));
+            }
+        }
+    }
+    let run_code_agree = |i: usize, v: &serde_json::Value| -> usize {
+        let (k, c, j) = owner[i];
+        usize::from((v["status"] == "Success") == expected[k][c][j].passed())
+    };
+    let run_code = Phase {
+        route: "/run_code",
+        bodies,
+        agree: &run_code_agree,
+    };
+    let phases = [judge, run_code];
     let mut levels = Vec::new();
     for &clients in &config.clients {
-        let mut l = level(config, &requests, &expected, clients)?;
-        l.over_batch = l.seconds / batch_seconds.max(1e-9);
-        levels.push(l);
+        for mut l in level(config, &phases, pairs, most, clients)? {
+            l.over_batch = l.seconds / batch_seconds.max(1e-9);
+            levels.push(l);
+        }
     }
     let workers = config.engine.workers.unwrap_or_else(|| {
         std::thread::available_parallelism()

@@ -281,14 +281,23 @@ fn bench_serve(a: ServeArgs, out: &Output) -> Result<ExitCode> {
             b.batch_seconds, b.batch_pairs_per_second
         );
         println!(
-            "{:>8} {:>8} {:>9} {:>8} {:>9} {:>9} {:>9} {:>14}  statuses",
-            "clients", "requests", "seconds", "pairs/s", "p50 ms", "p99 ms", "/batch", "agree"
+            "{:<10} {:>7} {:>8} {:>9} {:>8} {:>9} {:>9} {:>9} {:>14}  statuses",
+            "route",
+            "clients",
+            "requests",
+            "seconds",
+            "pairs/s",
+            "p50 ms",
+            "p99 ms",
+            "/batch",
+            "agree"
         );
         for l in &b.levels {
             let statuses: Vec<String> =
                 l.statuses.iter().map(|(c, n)| format!("{c}x{n}")).collect();
             println!(
-                "{:>8} {:>8} {:>9.2} {:>8.0} {:>9.1} {:>9.1} {:>8.2}x {:>14}  {}",
+                "{:<10} {:>7} {:>8} {:>9.2} {:>8.0} {:>9.1} {:>9.1} {:>8.2}x {:>14}  {}",
+                l.route,
                 l.clients,
                 l.requests,
                 l.seconds,

@@ -74,12 +74,14 @@ pub struct CodermTask {
     pub programs: Vec<String>,
     /// The task's GPT-4 asserts, each as a one-method unittest class.
     pub tests: Vec<TestCase>,
+    /// The same asserts as written.
+    pub asserts: Vec<String>,
 }
 
-/// The GPT-4 asserts of each task of `data`, each as a unittest class.
-fn gpt4_tests(args: &ExecBenchConfig, data: &Dataset) -> Result<HashMap<usize, Vec<TestCase>>> {
+/// The GPT-4 asserts of each task of `data`, as written.
+fn gpt4_asserts(args: &ExecBenchConfig, data: &Dataset) -> Result<HashMap<usize, Vec<String>>> {
     let path = data_file(&args.tests, "samples/humaneval-gpt4-tests.jsonl", "--tests")?;
-    let mut tests: HashMap<usize, Vec<TestCase>> = HashMap::new();
+    let mut tests: HashMap<usize, Vec<String>> = HashMap::new();
     jsonl::for_each(&path, |r| {
         let task_id = r.id("task_id")?;
         let Some(task) = data.position(&task_id) else {
@@ -87,21 +89,31 @@ fn gpt4_tests(args: &ExecBenchConfig, data: &Dataset) -> Result<HashMap<usize, V
                 "field `task_id`: {task_id} is not a HumanEval task"
             )));
         };
-        let assert = r.str("test")?;
-        tests
-            .entry(task)
-            .or_default()
-            .push(TestCase::new(UNITTEST, as_unittest(&assert)));
+        tests.entry(task).or_default().push(r.str("test")?);
         Ok(())
     })?;
     Ok(tests)
+}
+
+/// The GPT-4 asserts of each task of `data`, each as a unittest class.
+fn gpt4_tests(args: &ExecBenchConfig, data: &Dataset) -> Result<HashMap<usize, Vec<TestCase>>> {
+    Ok(gpt4_asserts(args, data)?
+        .into_iter()
+        .map(|(task, asserts)| {
+            let tests = asserts
+                .iter()
+                .map(|a| TestCase::new(UNITTEST, as_unittest(a)))
+                .collect();
+            (task, tests)
+        })
+        .collect())
 }
 
 /// The CodeRM workload task by task, in the order tasks first appear in
 /// the samples file.
 pub fn coderm_tasks(args: &ExecBenchConfig) -> Result<Vec<CodermTask>> {
     let data = Dataset::load(Benchmark::HumanEval, args.humaneval.as_deref())?;
-    let tests = gpt4_tests(args, &data)?;
+    let asserts = gpt4_asserts(args, &data)?;
     let mut out: Vec<CodermTask> = Vec::new();
     let mut index: HashMap<usize, usize> = HashMap::new();
     for (task, program) in programs(args, &data)? {
@@ -111,7 +123,13 @@ pub fn coderm_tasks(args: &ExecBenchConfig) -> Result<Vec<CodermTask>> {
                 task_id: p.task_id.clone(),
                 entry_point: p.entry_point.clone(),
                 programs: Vec::new(),
-                tests: tests.get(&task).cloned().unwrap_or_default(),
+                tests: asserts
+                    .get(&task)
+                    .into_iter()
+                    .flatten()
+                    .map(|a| TestCase::new(UNITTEST, as_unittest(a)))
+                    .collect(),
+                asserts: asserts.get(&task).cloned().unwrap_or_default(),
             });
             out.len() - 1
         });
