@@ -173,6 +173,14 @@ pub struct Engine {
     freed: Condvar,
 }
 
+impl Drop for Engine {
+    /// Kills the idle workers first, while their scratch directories and
+    /// the spawner thread (whose exit would SIGKILL them) still exist.
+    fn drop(&mut self) {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
+
 /// What the spawner thread is asked to start.
 struct SpawnOrder {
     name: String,
