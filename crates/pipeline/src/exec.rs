@@ -111,14 +111,8 @@ pub fn exec(
     let mut jobs = Vec::new();
     let mut meta = Vec::new();
     for tp in &pool.tasks {
-        let mut rows_of: Vec<Vec<usize>> = vec![Vec::new(); tp.programs.len()];
-        for (row, &p) in tp.rows.iter().enumerate() {
-            rows_of[p].push(row);
-        }
-        let mut cols_of: Vec<Vec<usize>> = vec![Vec::new(); tp.tests.len()];
-        for (col, &t) in tp.cols.iter().enumerate() {
-            cols_of[t].push(col);
-        }
+        let rows_of = tp.rows_of_programs();
+        let cols_of = tp.cols_of_tests();
         for (p, job) in tp.jobs(limits).into_iter().enumerate() {
             jobs.push(job);
             meta.push((tp.task_id.clone(), rows_of[p].clone(), cols_of.clone()));

@@ -176,14 +176,8 @@ pub fn judge(
         .ok_or_else(|| config(format!("{name}: nothing to judge")))?;
     let n = tp.rows.len();
     let m = tp.cols.len();
-    let mut rows_of: Vec<Vec<usize>> = vec![Vec::new(); tp.programs.len()];
-    for (row, &p) in tp.rows.iter().enumerate() {
-        rows_of[p].push(row);
-    }
-    let mut cols_of: Vec<Vec<usize>> = vec![Vec::new(); tp.tests.len()];
-    for (col, &t) in tp.cols.iter().enumerate() {
-        cols_of[t].push(col);
-    }
+    let rows_of = tp.rows_of_programs();
+    let cols_of = tp.cols_of_tests();
     let jobs = tp.jobs(req.limits.limits());
     let runner = CachedRunner::new(sandbox.engine(), store);
     let mut sink = Cells {
@@ -311,6 +305,8 @@ pub struct SubmitResult {
     pub message: String,
     /// CPU milliseconds spent.
     pub cpu_ms: f64,
+    /// Wall milliseconds spent.
+    pub wall_ms: f64,
     /// The isolation layers the sandbox used.
     pub isolation: IsolationReport,
 }
@@ -354,6 +350,7 @@ pub fn submit(
         verdict: l.verdict,
         message: l.message,
         cpu_ms: l.cpu_ms,
+        wall_ms: l.wall_ms,
         isolation: sandbox.engine().isolation(),
     })
 }

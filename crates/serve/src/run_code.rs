@@ -70,6 +70,22 @@ struct RunCodeResponse {
 fn respond(r: ProgramResult) -> RunCodeResponse {
     let seconds = Some(r.wall_ms / 1e3);
     let cpu = Some(r.cpu_ms / 1e3);
+    // A program a limit or a failure stopped: no exit code, the reason on
+    // stderr.
+    let why = r.message.clone();
+    let stopped = |status: &'static str| {
+        (
+            "Failed",
+            CommandRunResult {
+                status,
+                execution_time: seconds,
+                cpu_time: cpu,
+                return_code: None,
+                stdout: Some(String::new()),
+                stderr: Some(why.clone()),
+            },
+        )
+    };
     let (status, run) = match r.verdict {
         Verdict::Pass => {
             let ok = r.return_code == Some(0);
@@ -89,17 +105,7 @@ fn respond(r: ProgramResult) -> RunCodeResponse {
                 },
             )
         }
-        Verdict::Timeout => (
-            "Failed",
-            CommandRunResult {
-                status: "TimeLimitExceeded",
-                execution_time: seconds,
-                cpu_time: cpu,
-                return_code: None,
-                stdout: Some(String::new()),
-                stderr: Some(r.message.clone()),
-            },
-        ),
+        Verdict::Timeout => stopped("TimeLimitExceeded"),
         Verdict::SandboxError => {
             return RunCodeResponse {
                 status: "SandboxError",
@@ -110,17 +116,7 @@ fn respond(r: ProgramResult) -> RunCodeResponse {
                 files: BTreeMap::new(),
             }
         }
-        _ => (
-            "Failed",
-            CommandRunResult {
-                status: "Error",
-                execution_time: seconds,
-                cpu_time: cpu,
-                return_code: None,
-                stdout: Some(String::new()),
-                stderr: Some(r.message.clone()),
-            },
-        ),
+        _ => stopped("Error"),
     };
     RunCodeResponse {
         status,

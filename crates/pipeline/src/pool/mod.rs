@@ -63,6 +63,25 @@ pub struct TaskPool {
 }
 
 impl TaskPool {
+    /// For each distinct program, the rows (sampled candidates) holding
+    /// it: one verdict of a program is every such row's.
+    pub fn rows_of_programs(&self) -> Vec<Vec<usize>> {
+        let mut rows_of = vec![Vec::new(); self.programs.len()];
+        for (row, &p) in self.rows.iter().enumerate() {
+            rows_of[p].push(row);
+        }
+        rows_of
+    }
+
+    /// For each distinct test, the columns holding it.
+    pub fn cols_of_tests(&self) -> Vec<Vec<usize>> {
+        let mut cols_of = vec![Vec::new(); self.tests.len()];
+        for (col, &t) in self.cols.iter().enumerate() {
+            cols_of[t].push(col);
+        }
+        cols_of
+    }
+
     /// One sandbox job per distinct program, each against every distinct
     /// test (job `p` runs `programs[p]`).
     pub fn jobs(&self, limits: Limits) -> Vec<Job> {
