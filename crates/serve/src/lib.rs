@@ -56,6 +56,9 @@ pub struct ServeConfig {
     pub queue_pairs: usize,
     /// Largest request body, in bytes (larger ones get 413).
     pub max_body_bytes: usize,
+    /// Requests read or served at once; more wait with their bodies
+    /// unread (bodies in memory stay under this × `max_body_bytes`).
+    pub max_requests: usize,
     /// Largest per-pair time limit a request may ask for, in milliseconds
     /// of CPU.
     pub max_timeout_ms: u64,
@@ -75,6 +78,7 @@ impl Default for ServeConfig {
             token: None,
             queue_pairs: 4096,
             max_body_bytes: 16 << 20,
+            max_requests: 256,
             max_timeout_ms: 60_000,
             queue_wait: std::time::Duration::from_secs(60),
             engine: EngineSettings::default(),
@@ -136,6 +140,8 @@ pub(crate) struct AppState {
     pub(crate) isolation: String,
     pub(crate) max_timeout_ms: u64,
     pub(crate) queue_wait: std::time::Duration,
+    /// Permits for requests being read or served.
+    pub(crate) requests: Arc<tokio::sync::Semaphore>,
 }
 
 /// A server bound to its address, with its sandbox started.
@@ -191,6 +197,7 @@ impl Server {
                 },
                 max_timeout_ms: config.max_timeout_ms,
                 queue_wait: config.queue_wait,
+                requests: Arc::new(tokio::sync::Semaphore::new(config.max_requests.max(1))),
             }),
             max_body_bytes: config.max_body_bytes,
         })

@@ -31,6 +31,10 @@ pub(crate) fn router(state: Shared, max_body_bytes: usize) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_route))
         .route_layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            bound_requests,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), authorize))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state)
@@ -50,6 +54,23 @@ async fn observe(State(st): State<Shared>, req: Request, next: Next) -> Response
         resp.headers_mut().insert("x-codejury-isolation", v);
     }
     resp
+}
+
+/// Holds the requests being read or served to `--max-requests`; more wait
+/// with their bodies unread, so the memory bodies take is bounded by
+/// `max_requests × max_body_bytes` whatever the burst.
+async fn bound_requests(State(st): State<Shared>, req: Request, next: Next) -> Response {
+    if req.method() != axum::http::Method::POST {
+        return next.run(req).await;
+    }
+    match st.requests.clone().acquire_owned().await {
+        Ok(_permit) => next.run(req).await,
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server is shutting down",
+        )
+        .into_response(),
+    }
 }
 
 /// The bearer token, compared in constant time; the probes need none.
@@ -236,7 +257,7 @@ async fn submit_route(State(st): State<Shared>, body: Bytes) -> Result<Response,
         let r = judge::submit(&worker.sandbox, &worker.store, &data, &req)?;
         worker
             .metrics
-            .pair(r.verdict.as_str(), Some(r.cpu_ms / 1e3));
+            .pair(r.verdict.as_str(), Some(r.wall_ms / 1e3));
         Ok::<_, ApiError>(r)
     })
     .await

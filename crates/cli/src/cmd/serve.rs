@@ -24,6 +24,10 @@ pub struct Args {
     /// Largest request body, in MiB (larger ones get 413).
     #[arg(long, default_value_t = 16)]
     max_body_mb: usize,
+    /// Requests read or served at once; more wait with their bodies
+    /// unread, so bodies in memory stay under this × --max-body-mb.
+    #[arg(long, default_value_t = 256)]
+    max_requests: usize,
     /// Largest per-pair time limit a request may ask for, in ms of CPU.
     #[arg(long, default_value_t = 60_000)]
     max_timeout_ms: u64,
@@ -74,6 +78,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         token: token(&args)?,
         queue_pairs: args.queue_pairs,
         max_body_bytes: args.max_body_mb.saturating_mul(1 << 20),
+        max_requests: args.max_requests,
         max_timeout_ms: args.max_timeout_ms,
         queue_wait: std::time::Duration::from_millis(args.queue_wait_ms),
         engine: args.engine.settings(),
