@@ -37,3 +37,17 @@ pub fn json_of(out: Output) -> serde_json::Value {
         )
     })
 }
+
+/// Reads the first line `codejury serve` prints and returns the address
+/// in it, or `None` if the server printed none (it failed to start).
+pub fn served_url(child: &mut std::process::Child) -> Option<String> {
+    use std::io::BufRead;
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take()?)
+        .read_line(&mut first)
+        .ok()?;
+    first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .map(str::to_string)
+}

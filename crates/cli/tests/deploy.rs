@@ -6,8 +6,7 @@
 
 mod common;
 
-use common::codejury;
-use std::io::{BufRead, BufReader};
+use common::{codejury, served_url};
 use std::path::PathBuf;
 use std::process::Stdio;
 
@@ -89,15 +88,7 @@ fn the_deployment_passes_only_flags_the_server_takes_and_its_probes_answer() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let url = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .map(str::to_string);
-    let Some(url) = url else {
+    let Some(url) = served_url(&mut child) else {
         let _ = child.kill();
         let out = child.wait_with_output().unwrap();
         panic!(

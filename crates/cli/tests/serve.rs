@@ -8,9 +8,9 @@
 
 mod common;
 
-use common::{codejury, data_dir};
+use common::{codejury, data_dir, served_url};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
@@ -38,15 +38,7 @@ fn serve(extra: &[&str]) -> Serve {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let url = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no address in {first:?}"))
-        .to_string();
+    let url = served_url(&mut child).expect("the server printed its address");
     Serve {
         child,
         url,
