@@ -52,6 +52,17 @@ pub struct IsolationReport {
 }
 
 impl IsolationReport {
+    /// Each layer by name, and whether it is in force: what a response
+    /// header or a metric reports.
+    pub fn layers(&self) -> [(&'static str, bool); 4] {
+        [
+            ("namespaces", self.namespaces),
+            ("cgroups", self.cgroups),
+            ("landlock", self.landlock),
+            ("seccomp", self.seccomp),
+        ]
+    }
+
     /// What this machine appears to offer, before a worker has tried it.
     pub fn detect() -> IsolationReport {
         // SAFETY: geteuid has no preconditions.

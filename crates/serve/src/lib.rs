@@ -161,17 +161,13 @@ impl Server {
         let sandbox = Sandbox::start(&config.engine)?;
         let store = open_store(config.store.as_deref())?;
         let iso = sandbox.engine().isolation();
-        let isolation = [
-            ("namespaces", iso.namespaces),
-            ("cgroups", iso.cgroups),
-            ("landlock", iso.landlock),
-            ("seccomp", iso.seccomp),
-        ]
-        .iter()
-        .filter(|(_, on)| *on)
-        .map(|(n, _)| *n)
-        .collect::<Vec<_>>()
-        .join(",");
+        let isolation = iso
+            .layers()
+            .iter()
+            .filter(|(_, on)| *on)
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(",");
         let listener =
             std::net::TcpListener::bind(config.addr).map_err(|source| ServeError::Bind {
                 addr: config.addr,

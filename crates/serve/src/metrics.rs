@@ -85,12 +85,7 @@ impl Metrics {
             rejections.clone(),
         );
         let layers = Family::<LayerLabels, Gauge>::default();
-        for (name, on) in [
-            ("namespaces", isolation.namespaces),
-            ("cgroups", isolation.cgroups),
-            ("landlock", isolation.landlock),
-            ("seccomp", isolation.seccomp),
-        ] {
+        for (name, on) in isolation.layers() {
             layers
                 .get_or_create(&LayerLabels { layer: name.into() })
                 .set(i64::from(on));
