@@ -118,20 +118,26 @@ pub fn codet_pieces(completion: &str, entry_point: &str) -> Vec<Result<String, R
 /// models continue the prompt. So: the first fenced block that defines the
 /// entry point, exactly as the model wrote it; else the text itself when it
 /// is a whole program defining the entry point; else the prompt continued
-/// by the text, cut where CodeT cuts a completion.
+/// by the text, cut where CodeT cuts a completion. With no entry point
+/// named (a reward request that carries only tests), any first block is the
+/// program.
 pub fn candidate_program(text: &str, prompt: &str, entry_point: &str) -> Result<String, Reject> {
+    if text.trim().is_empty() {
+        return Err(Reject::Empty);
+    }
     let defines = |code: &str| {
-        code.lines().any(|l| {
-            let l = l.trim_start();
-            l.strip_prefix("def ")
-                .or_else(|| l.strip_prefix("async def "))
-                .is_some_and(|rest| {
-                    rest.trim_start().starts_with(entry_point)
-                        && rest.trim_start()[entry_point.len()..]
-                            .trim_start()
-                            .starts_with('(')
-                })
-        })
+        entry_point.is_empty()
+            || code.lines().any(|l| {
+                let l = l.trim_start();
+                l.strip_prefix("def ")
+                    .or_else(|| l.strip_prefix("async def "))
+                    .is_some_and(|rest| {
+                        rest.trim_start().starts_with(entry_point)
+                            && rest.trim_start()[entry_point.len()..]
+                                .trim_start()
+                                .starts_with('(')
+                    })
+            })
     };
     let blocks = code_blocks(text);
     if let Some(b) = blocks.iter().find(|b| defines(b)) {
@@ -190,6 +196,21 @@ mod tests {
             candidate_program("```python\ndef addition(a):\n    pass\n```", prompt, "add"),
             Err(Reject::NoEntryPoint)
         );
+    }
+
+    #[test]
+    fn without_an_entry_point_the_first_block_or_the_text_is_the_program() {
+        let chat =
+            "Here:\n```python\nx = int(input())\nprint(x * 2)\n```\n```python\nprint(0)\n```";
+        assert_eq!(
+            candidate_program(chat, "", "").unwrap(),
+            "x = int(input())\nprint(x * 2)"
+        );
+        assert_eq!(
+            candidate_program("print(1)\n", "", "").unwrap(),
+            "print(1)\n"
+        );
+        assert_eq!(candidate_program(" \n", "", ""), Err(Reject::Empty));
     }
 
     #[test]
