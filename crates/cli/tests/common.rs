@@ -51,3 +51,68 @@ pub fn served_url(child: &mut std::process::Child) -> Option<String> {
         .find(|w| w.starts_with("http://"))
         .map(str::to_string)
 }
+
+/// The 5-model samples and GPT-4 tests of the first `k` HumanEval tasks,
+/// as (task, solutions, tests).
+pub fn shared_problems(k: usize) -> Vec<(String, Vec<String>, Vec<String>)> {
+    let read = |name: &str| -> Vec<serde_json::Value> {
+        std::fs::read_to_string(data_dir().join("samples").join(name))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let samples = read("humaneval-5models-solutions.jsonl");
+    let tests = read("humaneval-gpt4-tests.jsonl");
+    (0..k)
+        .map(|i| {
+            let task = format!("HumanEval/{i}");
+            // Whole programs only (a `completion` would need the prompt).
+            let of = |rows: &[serde_json::Value], field: &str| -> Vec<String> {
+                rows.iter()
+                    .filter(|r| r["task_id"] == task.as_str())
+                    .filter_map(|r| r[field].as_str().map(str::to_string))
+                    .collect()
+            };
+            (task.clone(), of(&samples, "solution"), of(&tests, "test"))
+        })
+        .collect()
+}
+
+/// The rows `codejury exec` writes for `problems` (with a store of its
+/// own): what every other front end's verdicts are compared with.
+pub fn exec_rows(problems: &[(String, Vec<String>, Vec<String>)]) -> Vec<serde_json::Value> {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let (sol, tst) = (dir.path().join("s.jsonl"), dir.path().join("t.jsonl"));
+    let (mut s, mut t) = (
+        std::fs::File::create(&sol).unwrap(),
+        std::fs::File::create(&tst).unwrap(),
+    );
+    for (task, sols, tests) in problems {
+        for x in sols {
+            writeln!(s, "{}", serde_json::json!({"task_id": task, "solution": x})).unwrap();
+        }
+        for x in tests {
+            writeln!(t, "{}", serde_json::json!({"task_id": task, "test": x})).unwrap();
+        }
+    }
+    let out = dir.path().join("v.jsonl");
+    let status = codejury()
+        .args(["exec", "--solutions"])
+        .arg(&sol)
+        .arg("--tests")
+        .arg(&tst)
+        .arg("--out")
+        .arg(&out)
+        .arg("--store")
+        .arg(dir.path().join("exec.sqlite"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}

@@ -8,9 +8,8 @@
 
 mod common;
 
-use common::{codejury, data_dir, served_url};
+use common::{codejury, exec_rows, served_url, shared_problems};
 use serde_json::{json, Value};
-use std::io::Write;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
@@ -53,33 +52,6 @@ fn client() -> reqwest::blocking::Client {
         .unwrap()
 }
 
-/// The 5-model samples and GPT-4 tests of the first `k` HumanEval tasks,
-/// as (task, solutions, tests).
-fn shared_problems(k: usize) -> Vec<(String, Vec<String>, Vec<String>)> {
-    let read = |name: &str| -> Vec<Value> {
-        std::fs::read_to_string(data_dir().join("samples").join(name))
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    };
-    let samples = read("humaneval-5models-solutions.jsonl");
-    let tests = read("humaneval-gpt4-tests.jsonl");
-    (0..k)
-        .map(|i| {
-            let task = format!("HumanEval/{i}");
-            // Whole programs only (a `completion` would need the prompt).
-            let of = |rows: &[Value], field: &str| -> Vec<String> {
-                rows.iter()
-                    .filter(|r| r["task_id"] == task.as_str())
-                    .filter_map(|r| r[field].as_str().map(str::to_string))
-                    .collect()
-            };
-            (task.clone(), of(&samples, "solution"), of(&tests, "test"))
-        })
-        .collect()
-}
-
 #[test]
 fn judge_over_http_equals_exec_and_a_second_ask_is_answered_from_the_store() {
     let server = serve(&[]);
@@ -87,38 +59,7 @@ fn judge_over_http_equals_exec_and_a_second_ask_is_answered_from_the_store() {
     let problems = shared_problems(3);
 
     // `codejury exec` on the same pairs, with a store of its own.
-    let dir = tempfile::tempdir().unwrap();
-    let (sol, tst) = (dir.path().join("s.jsonl"), dir.path().join("t.jsonl"));
-    let (mut s, mut t) = (
-        std::fs::File::create(&sol).unwrap(),
-        std::fs::File::create(&tst).unwrap(),
-    );
-    for (task, sols, tests) in &problems {
-        for x in sols {
-            writeln!(s, "{}", json!({"task_id": task, "solution": x})).unwrap();
-        }
-        for x in tests {
-            writeln!(t, "{}", json!({"task_id": task, "test": x})).unwrap();
-        }
-    }
-    let out = dir.path().join("v.jsonl");
-    let status = codejury()
-        .args(["exec", "--solutions"])
-        .arg(&sol)
-        .arg("--tests")
-        .arg(&tst)
-        .arg("--out")
-        .arg(&out)
-        .arg("--store")
-        .arg(dir.path().join("exec.sqlite"))
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let rows: Vec<Value> = std::fs::read_to_string(&out)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let rows = exec_rows(&problems);
 
     for (task, sols, tests) in &problems {
         let req = json!({"task_id": task, "candidates": sols, "tests": tests});
