@@ -159,15 +159,19 @@ pub(crate) fn label(
                     .language()
                     .candidate(text, problem)
                     .map_err(|r| format!("no program in the response ({})", reason(r))),
-                (None, None, None) => return Err(Error::Config(format!(
+                (None, None, None) => {
+                    return Err(Error::Config(format!(
                     "samples[{i}]: needs one of the fields `completion`, `solution` or `response`"
-                ))),
+                )))
+                }
                 (None, solution, completion) => problem
                     .program(solution.as_deref(), completion.as_deref())
                     .ok_or_else(|| "no program".to_string()),
-                _ => return Err(Error::Config(format!(
+                _ => {
+                    return Err(Error::Config(format!(
                     "samples[{i}]: `response` cannot be combined with `completion` or `solution`"
-                ))),
+                )))
+                }
             };
             slots.push(program.map(|program| {
                 requests.push(LabelRequest { task, program });
