@@ -55,7 +55,7 @@ pub fn accuracy(rule: Rule, tasks: &[Task]) -> f64 {
     mean(tasks.iter().map(|t| rule.score(&t.matrix, &t.labels)))
 }
 
-fn frac(labels: &[bool]) -> f64 {
+pub(crate) fn frac(labels: &[bool]) -> f64 {
     if labels.is_empty() {
         0.0
     } else {
@@ -63,7 +63,7 @@ fn frac(labels: &[bool]) -> f64 {
     }
 }
 
-fn mean(values: impl Iterator<Item = f64>) -> f64 {
+pub(crate) fn mean(values: impl Iterator<Item = f64>) -> f64 {
     let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
     if n == 0 {
         0.0
@@ -83,7 +83,7 @@ pub struct Estimate {
     pub hi: f64,
 }
 
-fn estimate(mut values: Vec<f64>) -> Estimate {
+pub(crate) fn estimate(mut values: Vec<f64>) -> Estimate {
     values.sort_by(f64::total_cmp);
     let pick = |q: f64| {
         if values.is_empty() {
@@ -122,40 +122,45 @@ pub fn bootstrap(
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut values = Vec::with_capacity(repeats);
     for _ in 0..repeats.max(1) {
-        let acc = mean(tasks.iter().map(|t| {
-            let m = &t.matrix;
-            match axis {
-                Axis::Tests => {
-                    let keys = m.distinct_cols();
-                    let mut keep = vec![false; m.col_key.iter().max().map_or(0, |&k| k + 1)];
-                    if keys.len() <= k {
-                        keep.iter_mut().for_each(|x| *x = true);
-                    } else {
-                        for x in sample(&mut rng, keys.len(), k) {
-                            keep[m.col_key[keys[x]]] = true;
-                        }
-                    }
-                    let cols: Vec<usize> = (0..m.cols()).filter(|&j| keep[m.col_key[j]]).collect();
-                    let rows: Vec<usize> = (0..m.rows()).collect();
-                    rule.score(&m.select(&rows, &cols), &t.labels)
-                }
-                Axis::Candidates => {
-                    let rows: Vec<usize> = if m.rows() <= k {
-                        (0..m.rows()).collect()
-                    } else {
-                        let mut r = sample(&mut rng, m.rows(), k).into_vec();
-                        r.sort_unstable();
-                        r
-                    };
-                    let cols: Vec<usize> = (0..m.cols()).collect();
-                    let labels: Vec<bool> = rows.iter().map(|&i| t.labels[i]).collect();
-                    rule.score(&m.select(&rows, &cols), &labels)
-                }
-            }
-        }));
+        let acc = mean(tasks.iter().map(|t| score_at(rule, t, axis, k, &mut rng)));
         values.push(acc);
     }
     estimate(values)
+}
+
+/// `rule`'s score on one task when it keeps only `k` tests (or
+/// candidates) drawn without replacement by `rng`; all of them when it
+/// has no more than `k`.
+pub(crate) fn score_at(rule: Rule, t: &Task, axis: Axis, k: usize, rng: &mut ChaCha8Rng) -> f64 {
+    let m = &t.matrix;
+    match axis {
+        Axis::Tests => {
+            let keys = m.distinct_cols();
+            let mut keep = vec![false; m.col_key.iter().max().map_or(0, |&k| k + 1)];
+            if keys.len() <= k {
+                keep.iter_mut().for_each(|x| *x = true);
+            } else {
+                for x in sample(rng, keys.len(), k) {
+                    keep[m.col_key[keys[x]]] = true;
+                }
+            }
+            let cols: Vec<usize> = (0..m.cols()).filter(|&j| keep[m.col_key[j]]).collect();
+            let rows: Vec<usize> = (0..m.rows()).collect();
+            rule.score(&m.select(&rows, &cols), &t.labels)
+        }
+        Axis::Candidates => {
+            let rows: Vec<usize> = if m.rows() <= k {
+                (0..m.rows()).collect()
+            } else {
+                let mut r = sample(rng, m.rows(), k).into_vec();
+                r.sort_unstable();
+                r
+            };
+            let cols: Vec<usize> = (0..m.cols()).collect();
+            let labels: Vec<bool> = rows.iter().map(|&i| t.labels[i]).collect();
+            rule.score(&m.select(&rows, &cols), &labels)
+        }
+    }
 }
 
 /// Counts of accept/reject decisions against ground truth.
