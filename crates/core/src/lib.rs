@@ -31,6 +31,7 @@
 
 pub mod agreement;
 pub mod allocate;
+pub mod difficulty;
 pub mod discard;
 pub mod hint;
 pub mod language;
