@@ -80,6 +80,42 @@ fn reranking_the_five_model_samples_with_gpt4_tests() {
         (last["mean"].as_f64().unwrap() - 0.884350).abs() < 1e-4,
         "{last}"
     );
+
+    // Quintiles by pass rate, hardest first, covering every task once;
+    // their vanillas average back to the whole pool's.
+    let bands = s["difficulty"].as_array().unwrap();
+    assert_eq!(bands.len(), 5);
+    let sizes: Vec<f64> = bands.iter().map(|b| b["tasks"].as_f64().unwrap()).collect();
+    assert_eq!(sizes.iter().sum::<f64>(), 164.0);
+    for w in bands.windows(2) {
+        assert!(w[0]["pass_rate_hi"].as_f64() <= w[1]["pass_rate_lo"].as_f64());
+    }
+    let vanilla: f64 = bands
+        .iter()
+        .zip(&sizes)
+        .map(|(b, n)| b["vanilla"].as_f64().unwrap() * n)
+        .sum::<f64>()
+        / 164.0;
+    close_to(vanilla, 554.0 / 820.0);
+    for b in bands {
+        let curves = b["curves"].as_array().unwrap();
+        assert_eq!(curves.len(), 2, "coderm and codet");
+        for point in curves[0][1].as_array().unwrap() {
+            let g = &point["gain"];
+            assert!(
+                g["lo"].as_f64() <= g["mean"].as_f64() && g["mean"].as_f64() <= g["hi"].as_f64()
+            );
+        }
+    }
+    let md = std::fs::read_to_string(dir.path().join("report/report.md")).unwrap();
+    assert!(
+        md.contains("## Difficulty"),
+        "no difficulty table in report.md"
+    );
+}
+
+fn close_to(got: f64, want: f64) {
+    assert!((got - want).abs() < 1e-9, "{got} != {want}");
 }
 
 #[test]

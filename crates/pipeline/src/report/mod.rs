@@ -6,6 +6,7 @@ pub mod plot;
 
 use crate::error::{create_dir, write_file, Error, Result};
 use crate::pool::Pool;
+use codejury_core::difficulty::{difficulty, Band};
 use codejury_core::discard::Discards;
 use codejury_core::metrics::{
     accuracy, bootstrap, oracle, per_test_quality, vanilla, vote_quality, Axis, Confusion,
@@ -96,7 +97,16 @@ pub struct Summary {
     pub scaling_tests: Vec<Point>,
     /// Accuracy against candidates per task.
     pub scaling_solutions: Vec<Point>,
+    /// Problems in quintiles by the policy's pass rate (hardest first):
+    /// per quintile, CodeRM's and CodeT's gain over vanilla as tests grow.
+    pub difficulty: Vec<Band>,
 }
+
+/// The rules the difficulty table follows: the two papers' votes.
+const DIFFICULTY_RULES: [Rule; 2] = [Rule::Coderm, Rule::Codet];
+
+/// Bands of the difficulty table.
+const QUINTILES: usize = 5;
 
 fn powers_up_to(max: usize) -> Vec<usize> {
     let mut out = Vec::new();
@@ -149,6 +159,14 @@ impl Summary {
                 vote_coderm: vote_quality(Rule::Coderm, tasks).into(),
             },
             bootstrap: BootstrapSettings { repeats, seed },
+            difficulty: difficulty(
+                tasks,
+                &DIFFICULTY_RULES,
+                &powers_up_to(max_tests),
+                QUINTILES,
+                repeats,
+                seed,
+            ),
             scaling_tests: curve(Axis::Tests, powers_up_to(max_tests)),
             scaling_solutions: curve(Axis::Candidates, powers_up_to(max_rows)),
         }
@@ -251,6 +269,58 @@ impl Summary {
                             100.0 * e.hi
                         );
                     }
+                }
+                md += "\n";
+            }
+        }
+        md += &self.difficulty_markdown();
+        md
+    }
+
+    /// The difficulty table: per quintile, each vote's gain over vanilla
+    /// (points of accuracy) at each number of tests per problem.
+    fn difficulty_markdown(&self) -> String {
+        let mut md = String::new();
+        let Some(first) = self.difficulty.first() else {
+            return md;
+        };
+        let _ = writeln!(
+            md,
+            "\n## Difficulty\n\nProblems in quintiles by the policy's pass rate, hardest first. A cell is the vote's accuracy minus vanilla's in the quintile, in points, at k tests per problem: mean over {} draws of the quintile's problems (with replacement) and of k tests each, 95% interval in brackets.\n",
+            self.bootstrap.repeats
+        );
+        let ks: Vec<usize> = first
+            .curves
+            .first()
+            .map(|(_, points)| points.iter().map(|p| p.k).collect())
+            .unwrap_or_default();
+        md += "| quintile | problems | pass rate | vanilla | oracle | rule |";
+        for k in &ks {
+            let _ = write!(md, " k={k} |");
+        }
+        md += "\n|---|---|---|---|---|---|";
+        md += &"---|".repeat(ks.len());
+        md += "\n";
+        for b in &self.difficulty {
+            for (rule, points) in &b.curves {
+                let _ = write!(
+                    md,
+                    "| {} | {} | {:.2}–{:.2} | {:.1}% | {:.1}% | {rule} |",
+                    b.band,
+                    b.tasks,
+                    b.pass_rate_lo,
+                    b.pass_rate_hi,
+                    100.0 * b.vanilla,
+                    100.0 * b.oracle
+                );
+                for p in points {
+                    let _ = write!(
+                        md,
+                        " {:+.1} [{:+.1}, {:+.1}] |",
+                        100.0 * p.gain.mean,
+                        100.0 * p.gain.lo,
+                        100.0 * p.gain.hi
+                    );
                 }
                 md += "\n";
             }
