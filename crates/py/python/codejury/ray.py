@@ -71,7 +71,10 @@ def judge_many(
     each task's engine (:func:`codejury.configure`); ``num_cpus``: CPUs a
     task holds, which is also its engine's sandbox workers; ``max_retries``:
     times Ray reruns a task whose node or worker died. With
-    ``return_nodes``, also the id of the node that produced each result."""
+    ``return_nodes``, also the id of the node that produced each result.
+    A Ray worker process keeps the engine its first task started, so keep
+    one ``engine`` setting per Ray session: a task asking a reused worker
+    for different settings fails with ``ConfigError``."""
     for i, p in enumerate(problems):
         missing = [k for k in ("candidates", "tests") if k not in p]
         if missing:
