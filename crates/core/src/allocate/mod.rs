@@ -206,12 +206,18 @@ pub fn accuracy_with(tasks: &[Task], b: &[usize], rule: Rule) -> f64 {
     if tasks.is_empty() {
         return 0.0;
     }
-    let total: f64 = tasks
+    scores_with(tasks, b, rule).iter().sum::<f64>() / tasks.len() as f64
+}
+
+/// Each problem's expected score when problem `i` buys its first `b[i]`
+/// generations: what [`accuracy_with`] averages, kept per problem so
+/// allocators can be compared problem by problem (per difficulty band).
+pub fn scores_with(tasks: &[Task], b: &[usize], rule: Rule) -> Vec<f64> {
+    tasks
         .iter()
         .zip(b)
         .map(|(t, &k)| rule.score(&t.first_generations(k), &t.labels))
-        .sum();
-    total / tasks.len() as f64
+        .collect()
 }
 
 /// Mean tests per problem when problem `i` buys its first `b[i]`
