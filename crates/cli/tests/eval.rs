@@ -166,6 +166,46 @@ fn scale_draws_a_curve_per_strategy() {
             );
         }
     }
+    // Per quintile, each strategy against uniform: the bands' gains,
+    // weighted by their sizes, add up to the curves' difference, and at the
+    // full budget every strategy buys every test, so no band gains.
+    let bands = s["difficulty"].as_array().unwrap();
+    assert_eq!(bands.len(), 5, "{s}");
+    let sizes: Vec<f64> = bands.iter().map(|b| b["tasks"].as_f64().unwrap()).collect();
+    assert_eq!(sizes.iter().sum::<f64>(), 164.0);
+    let uniform = s["strategies"]["uniform"].as_array().unwrap();
+    for (strategy, _) in s["strategies"].as_object().unwrap() {
+        if strategy == "uniform" {
+            assert!(bands[0]["gains"].get(strategy).is_none());
+            continue;
+        }
+        for (k, u) in uniform.iter().enumerate() {
+            let weighted: f64 = bands
+                .iter()
+                .zip(&sizes)
+                .map(|(b, n)| b["gains"][strategy][k]["gain"]["mean"].as_f64().unwrap() * n)
+                .sum::<f64>()
+                / 164.0;
+            let curve = s["strategies"][strategy][k]["accuracy"].as_f64().unwrap()
+                - u["accuracy"].as_f64().unwrap();
+            assert!(
+                (weighted - curve).abs() < 1e-9,
+                "{strategy} at {u}: {weighted} vs {curve}"
+            );
+        }
+        for b in bands {
+            let full = b["gains"][strategy].as_array().unwrap().last().unwrap();
+            assert_eq!(full["budget"], 5);
+            assert_eq!(
+                full["gain"]["mean"].as_f64(),
+                Some(0.0),
+                "{strategy}: {full}"
+            );
+        }
+    }
+    let md = std::fs::read_to_string(dir.path().join("scale/scale.md")).unwrap();
+    assert!(md.contains("## Difficulty"), "{md}");
+
     // Uniform at the full budget is the plain CodeRM vote on all tests.
     let full = s["strategies"]["uniform"]
         .as_array()

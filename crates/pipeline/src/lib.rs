@@ -57,6 +57,7 @@
 
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod allocator_bands;
 pub mod backend;
 pub mod bench;
 pub mod config;

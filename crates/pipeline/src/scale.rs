@@ -2,6 +2,7 @@
 //! each allocation strategy, on a pool of pre-generated candidates and
 //! tests.
 
+use crate::allocator_bands::{self, allocator_bands, AllocatorBand, StrategyScores};
 use crate::config::ScaleConfig;
 use crate::error::{create_dir, write_file, Result};
 use crate::eval::execute_files;
@@ -12,8 +13,8 @@ use crate::reporter::Reporter;
 use crate::session::Sandbox;
 use codejury_core::agreement;
 use codejury_core::allocate::{
-    accuracy_with, online_snapshots, online_snapshots_deferring, predicted_pass_rate,
-    pruned_coderm, tests_run, unsolvable, Strategy,
+    online_snapshots, online_snapshots_deferring, predicted_pass_rate, pruned_coderm, scores_with,
+    tests_run, unsolvable, Strategy,
 };
 use codejury_core::metrics::{oracle, spearman, vanilla, Task};
 use codejury_core::Rule;
@@ -125,9 +126,17 @@ fn similarity_predictions(
     codejury_core::probe::cross_fit(&x, truth, args.probe_folds, cfg)
 }
 
+/// Bands of the difficulty table.
+const QUINTILES: usize = 5;
+
+/// Draws of a band's problems behind each gain's interval.
+const BAND_DRAWS: usize = 1000;
+
 struct Curve {
     strategy: Strategy,
     points: Vec<Point>,
+    /// Each problem's score at each budget, averaged over shuffles.
+    per_task: Vec<Vec<f64>>,
 }
 
 /// One strategy at one budget, averaged over problems and shuffles.
@@ -210,6 +219,12 @@ pub struct ScaleSummary {
     pub probe_model: String,
     /// Executions saved by pruning.
     pub pruning: Pruning,
+    /// Each strategy's gain over uniform per quintile of the policy's pass
+    /// rate, at every budget.
+    pub difficulty: Vec<AllocatorBand>,
+    /// The budget `scale.md`'s difficulty table is read at: a third of the
+    /// pool's generations.
+    pub difficulty_budget: usize,
 }
 
 /// Runs `scale`: writes `scale.json`, `scale.md` and the plots into
@@ -256,7 +271,8 @@ pub fn scale(
     }
     budgets.push(max_m.max(1));
     // A third of the pool: the budget the target is read at.
-    budgets.push(max_m.div_ceil(3).max(1));
+    let third = max_m.div_ceil(3).max(1);
+    budgets.push(third);
     budgets.sort_unstable();
     budgets.dedup();
 
@@ -295,6 +311,7 @@ pub fn scale(
         .filter(|&&s| s != Strategy::GreedyProbe || probe.is_some())
         .map(|&strategy| {
             let mut sums = vec![(0.0, 0.0, 0.0); budgets.len()];
+            let mut per_task = vec![vec![0.0; tasks.len()]; budgets.len()];
             for ts in &shuffles {
                 let allocations: Vec<Vec<usize>> = if strategy == Strategy::Online {
                     online_snapshots(ts, &totals, args.rule, e.seed)
@@ -316,10 +333,15 @@ pub fn scale(
                 for (k, b) in allocations.iter().enumerate() {
                     sums[k].0 += b.iter().sum::<usize>() as f64 / p as f64;
                     sums[k].1 += tests_run(ts, b);
-                    sums[k].2 += accuracy_with(ts, b, args.rule);
+                    let scores = scores_with(ts, b, args.rule);
+                    sums[k].2 += scores.iter().sum::<f64>() / p as f64;
+                    for (sum, s) in per_task[k].iter_mut().zip(scores) {
+                        *sum += s;
+                    }
                 }
             }
             let r = shuffles.len() as f64;
+            per_task.iter_mut().flatten().for_each(|s| *s /= r);
             Curve {
                 strategy,
                 points: budgets
@@ -332,6 +354,7 @@ pub fn scale(
                         accuracy: a / r,
                     })
                     .collect(),
+                per_task,
             }
         })
         .collect();
@@ -407,6 +430,21 @@ pub fn scale(
             executions_pruned: pruned,
             saved: full - pruned,
         },
+        difficulty: allocator_bands(
+            tasks,
+            &curves
+                .iter()
+                .map(|c| StrategyScores {
+                    strategy: c.strategy,
+                    scores: c.per_task.clone(),
+                })
+                .collect::<Vec<_>>(),
+            &budgets,
+            QUINTILES,
+            BAND_DRAWS,
+            e.seed,
+        ),
+        difficulty_budget: third,
     };
     create_dir(&e.out)?;
     write_json(&e.out.join("scale.json"), &summary)?;
@@ -414,8 +452,9 @@ pub fn scale(
     write_file(
         &e.out.join("scale.md"),
         format!(
-            "# codejury scale\n\n{table}\n{}",
-            render_tests_table(&curves)
+            "# codejury scale\n\n{table}\n{}\n## Difficulty\n\n{}",
+            render_tests_table(&curves),
+            allocator_bands::markdown(&summary.difficulty, summary.difficulty_budget)
         )
         .as_bytes(),
     )?;
