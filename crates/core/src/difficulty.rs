@@ -57,6 +57,17 @@ pub fn split(tasks: &[Task], count: usize) -> Vec<Vec<usize>> {
         .collect()
 }
 
+/// The lowest and highest pass rate (fraction of correct candidates) of
+/// the problems `members`.
+pub fn pass_rate_range(tasks: &[Task], members: &[usize]) -> (f64, f64) {
+    members
+        .iter()
+        .map(|&i| frac(&tasks[i].labels))
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), r| {
+            (lo.min(r), hi.max(r))
+        })
+}
+
 /// The difficulty table: `count` bands, each with every rule's accuracy
 /// and gain over vanilla at each `k`, from `repeats` seeded draws.
 pub fn difficulty(
@@ -71,7 +82,7 @@ pub fn difficulty(
         .into_iter()
         .enumerate()
         .map(|(b, members)| {
-            let rates: Vec<f64> = members.iter().map(|&i| frac(&tasks[i].labels)).collect();
+            let (pass_rate_lo, pass_rate_hi) = pass_rate_range(tasks, &members);
             let curves = rules
                 .iter()
                 .map(|&rule| {
@@ -107,9 +118,9 @@ pub fn difficulty(
             Band {
                 band: b + 1,
                 tasks: members.len(),
-                pass_rate_lo: rates.iter().copied().fold(f64::INFINITY, f64::min),
-                pass_rate_hi: rates.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-                vanilla: mean(rates.iter().copied()),
+                pass_rate_lo,
+                pass_rate_hi,
+                vanilla: mean(members.iter().map(|&i| frac(&tasks[i].labels))),
                 oracle: mean(
                     members
                         .iter()

@@ -3,8 +3,9 @@
 //! problem, at the same average budget. Bands are the report's quintiles
 //! by the policy's pass rate ([`codejury_core::difficulty::split`]).
 
+use crate::report::gain_cell;
 use codejury_core::allocate::Strategy;
-use codejury_core::difficulty::{paired_gain, split};
+use codejury_core::difficulty::{paired_gain, pass_rate_range, split};
 use codejury_core::metrics::{Estimate, Task};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -37,18 +38,18 @@ pub struct AllocatorBand {
 
 /// Per-problem scores of one strategy: `scores[k][i]` at `budgets[k]` for
 /// problem `i`, averaged over shuffles.
-pub struct StrategyScores {
+pub struct StrategyScores<'a> {
     /// The strategy.
     pub strategy: Strategy,
     /// Scores by budget, then problem.
-    pub scores: Vec<Vec<f64>>,
+    pub scores: &'a [Vec<f64>],
 }
 
 /// Splits `tasks` into `count` bands and compares every strategy with
 /// uniform in each.
 pub fn allocator_bands(
     tasks: &[Task],
-    strategies: &[StrategyScores],
+    strategies: &[StrategyScores<'_>],
     budgets: &[usize],
     count: usize,
     repeats: usize,
@@ -57,45 +58,38 @@ pub fn allocator_bands(
     let Some(uniform) = strategies.iter().find(|s| s.strategy == Strategy::Uniform) else {
         return Vec::new();
     };
-    let rate = |i: usize| {
-        let l = &tasks[i].labels;
-        l.iter().filter(|&&x| x).count() as f64 / l.len().max(1) as f64
-    };
     split(tasks, count)
         .into_iter()
         .enumerate()
-        .map(|(b, members)| AllocatorBand {
-            band: b + 1,
-            tasks: members.len(),
-            pass_rate_lo: members
-                .iter()
-                .map(|&i| rate(i))
-                .fold(f64::INFINITY, f64::min),
-            pass_rate_hi: members
-                .iter()
-                .map(|&i| rate(i))
-                .fold(f64::NEG_INFINITY, f64::max),
-            gains: strategies
-                .iter()
-                .filter(|s| s.strategy != Strategy::Uniform)
-                .map(|s| {
-                    let points = budgets
-                        .iter()
-                        .enumerate()
-                        .map(|(k, &budget)| BudgetGain {
-                            budget,
-                            gain: paired_gain(
-                                &s.scores[k],
-                                &uniform.scores[k],
-                                &members,
-                                repeats,
-                                seed ^ ((b as u64) << 32) ^ k as u64,
-                            ),
-                        })
-                        .collect();
-                    (s.strategy.as_str(), points)
-                })
-                .collect(),
+        .map(|(b, members)| {
+            let (pass_rate_lo, pass_rate_hi) = pass_rate_range(tasks, &members);
+            AllocatorBand {
+                band: b + 1,
+                tasks: members.len(),
+                pass_rate_lo,
+                pass_rate_hi,
+                gains: strategies
+                    .iter()
+                    .filter(|s| s.strategy != Strategy::Uniform)
+                    .map(|s| {
+                        let points = budgets
+                            .iter()
+                            .enumerate()
+                            .map(|(k, &budget)| BudgetGain {
+                                budget,
+                                gain: paired_gain(
+                                    &s.scores[k],
+                                    &uniform.scores[k],
+                                    &members,
+                                    repeats,
+                                    seed ^ ((b as u64) << 32) ^ k as u64,
+                                ),
+                            })
+                            .collect();
+                        (s.strategy.as_str(), points)
+                    })
+                    .collect(),
+            }
         })
         .collect()
 }
@@ -132,13 +126,7 @@ pub fn markdown(bands: &[AllocatorBand], budget: usize) -> String {
                 .and_then(|g| g.iter().find(|x| x.budget == budget))
             {
                 Some(x) => {
-                    let _ = write!(
-                        md,
-                        " {:+.1} [{:+.1}, {:+.1}] |",
-                        100.0 * x.gain.mean,
-                        100.0 * x.gain.lo,
-                        100.0 * x.gain.hi
-                    );
+                    let _ = write!(md, " {} |", gain_cell(&x.gain));
                 }
                 None => md += " – |",
             }

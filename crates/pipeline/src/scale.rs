@@ -436,7 +436,7 @@ pub fn scale(
                 .iter()
                 .map(|c| StrategyScores {
                     strategy: c.strategy,
-                    scores: c.per_task.clone(),
+                    scores: &c.per_task,
                 })
                 .collect::<Vec<_>>(),
             &budgets,

@@ -314,19 +314,24 @@ impl Summary {
                     100.0 * b.oracle
                 );
                 for p in points {
-                    let _ = write!(
-                        md,
-                        " {:+.1} [{:+.1}, {:+.1}] |",
-                        100.0 * p.gain.mean,
-                        100.0 * p.gain.lo,
-                        100.0 * p.gain.hi
-                    );
+                    let _ = write!(md, " {} |", gain_cell(&p.gain));
                 }
                 md += "\n";
             }
         }
         md
     }
+}
+
+/// A gain in points with its interval, `+3.5 [-0.7, +8.2]`: a cell of
+/// the difficulty tables.
+pub(crate) fn gain_cell(e: &Estimate) -> String {
+    format!(
+        "{:+.1} [{:+.1}, {:+.1}]",
+        100.0 * e.mean,
+        100.0 * e.lo,
+        100.0 * e.hi
+    )
 }
 
 /// One line of `selections.jsonl`: each rule's pick for one task.
