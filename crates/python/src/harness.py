@@ -785,7 +785,10 @@ class Zygote:
                 t_start = t_cmd
                 out_base = child.out_bytes
                 result = None
-                while result is None:
+                # The test's report can come before the candidate process's
+                # "S" line naming it: wait for that line too, so the test's
+                # process group (and whatever it left running) is killed.
+                while result is None or runner is None:
                     ev = self.wait(child, deadline, runner, 0.0, cpu_ms, out_base, out_cap)
                     if ev[0] == "line":
                         line = ev[1]
@@ -793,17 +796,21 @@ class Zygote:
                             parts = line.split()
                             if len(parts) == 3 and parts[1] == b"%d" % i:
                                 runner = int(parts[2])
-                                t_start = time.monotonic()
-                                deadline = t_start + wall
+                                if result is None:
+                                    t_start = time.monotonic()
+                                    deadline = t_start + wall
                         elif line.startswith(b"X "):
                             parts = line.split()
-                            if len(parts) == 3 and parts[1] == b"%d" % i:
+                            if len(parts) == 3 and parts[1] == b"%d" % i and result is None:
                                 status = int(parts[2])
                                 result = self.classify_death(status, limits) + (0.0, None)
-                        elif line.startswith(b"{"):
+                        elif line.startswith(b"{") and result is None:
                             rec, bad = self.parse_report(line, token, i)
                             result = rec if rec else bad + (0.0, None)
                         continue
+                    if result is not None:
+                        # Reported, but the line naming its process never came.
+                        break
                     if ev[0] == "eof":
                         result = ("sandbox-error", "the candidate process died", 0.0, None)
                         break
