@@ -95,7 +95,8 @@ pub fn eval(
     )?;
     let t_report = Instant::now();
     let summary = Summary::build(&run.tasks, &run.pool, config.repeats, config.seed);
-    report::write(&config.out, &summary, &run.tasks, &run.ids)?;
+    let title = format!("codejury eval · {}", config.bench.bench);
+    report::write(&config.out, &title, &summary, &run)?;
     Ok(EvalSummary {
         report: summary,
         pairs: run.pairs,

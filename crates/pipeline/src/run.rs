@@ -486,7 +486,8 @@ pub fn run_with(
     let candidate_discards = pool.candidate_discards.clone();
     let executed = r.execute(pool)?;
     let report = Summary::build(&executed.tasks, &executed.pool, config.repeats, s.seed);
-    report::write(&config.out, &report, &executed.tasks, &executed.ids)?;
+    let title = format!("codejury run · {}", config.bench.bench);
+    report::write(&config.out, &title, &report, &executed)?;
 
     let per_problem = problem_rows(&r, policy, tester, &samples, &tests, &executed, config.rule);
     write_jsonl(&config.out.join("problems.jsonl"), &per_problem)?;

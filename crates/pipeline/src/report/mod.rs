@@ -2,9 +2,11 @@
 //! JSON, Markdown and SVG plots. [`Summary`] is the typed form every caller
 //! shares — the command line's `--json`, `report.json`, a server's response.
 
+pub mod html;
 pub mod plot;
 
 use crate::error::{create_dir, write_file, Error, Result};
+use crate::execute::Executed;
 use crate::pool::Pool;
 use codejury_core::difficulty::{difficulty, Band};
 use codejury_core::discard::Discards;
@@ -404,29 +406,39 @@ pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     write_file(path, text.as_bytes())
 }
 
-/// Writes report.json, report.md, the plots and selections.jsonl into `dir`.
-pub fn write(dir: &Path, summary: &Summary, tasks: &[Task], ids: &[String]) -> Result<()> {
+/// Writes report.json, report.md, the plots, selections.jsonl and
+/// report.html into `dir`, from `executed`'s tasks and the pool they ran.
+pub fn write(dir: &Path, title: &str, summary: &Summary, executed: &Executed) -> Result<()> {
+    let (tasks, ids) = (&executed.tasks, &executed.ids);
     create_dir(dir)?;
     write_json(&dir.join("report.json"), summary)?;
     write_file(&dir.join("report.md"), summary.markdown().as_bytes())?;
-    draw(
+    let tests_svg = draw(
         &dir.join("scaling_tests.svg"),
         "accuracy vs tests per task",
         "tests per task (m)",
         &summary.scaling_tests,
         summary,
     )?;
-    draw(
+    let solutions_svg = draw(
         &dir.join("scaling_solutions.svg"),
         "accuracy vs candidates per task",
         "candidates per task (n)",
         &summary.scaling_solutions,
         summary,
     )?;
-    write_jsonl(&dir.join("selections.jsonl"), &selections(tasks, ids))
+    write_jsonl(&dir.join("selections.jsonl"), &selections(tasks, ids))?;
+    html::write(
+        dir,
+        title,
+        summary,
+        tasks,
+        &executed.pool.tasks,
+        &[tests_svg, solutions_svg],
+    )
 }
 
-fn draw(path: &Path, title: &str, xlabel: &str, points: &[Point], s: &Summary) -> Result<()> {
+fn draw(path: &Path, title: &str, xlabel: &str, points: &[Point], s: &Summary) -> Result<String> {
     let curves = Rule::ALL
         .iter()
         .map(|rule| {

@@ -1,6 +1,6 @@
 //! Line charts of accuracy (in %) against a log-scaled count, as SVG.
 
-use crate::error::{Error, Result};
+use crate::error::{write_file, Error, Result};
 use plotters::prelude::*;
 use std::path::Path;
 
@@ -20,10 +20,34 @@ pub struct Chart<'a> {
 /// The seventh curve's colour (plotters has six named ones).
 const ORANGE: RGBColor = RGBColor(230, 140, 0);
 
-/// Draws `chart` into an SVG file at `path`.
-pub fn draw(path: &Path, chart: &Chart<'_>) -> Result<()> {
-    let root = SVGBackend::new(path, (800, 500)).into_drawing_area();
-    let render = || -> Result<(), Box<dyn std::error::Error>> {
+/// Draws `chart` into an SVG file at `path`, and returns the SVG's text
+/// (the HTML report inlines it).
+pub fn draw(path: &Path, chart: &Chart<'_>) -> Result<String> {
+    let svg = render(path, chart)?;
+    write_file(path, svg.as_bytes())?;
+    Ok(svg)
+}
+
+/// The SVG text of `chart`; `path` names the file in errors.
+fn render(path: &Path, chart: &Chart<'_>) -> Result<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (800, 500)).into_drawing_area();
+        draw_on(&root, chart).map_err(|e| Error::Plot {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    }
+    Ok(svg)
+}
+
+type Area<'b> = DrawingArea<SVGBackend<'b>, plotters::coord::Shift>;
+
+fn draw_on(
+    root: &Area<'_>,
+    chart: &Chart<'_>,
+) -> std::result::Result<(), Box<dyn std::error::Error>> {
+    {
         root.fill(&WHITE)?;
         let xmax = chart
             .curves
@@ -40,7 +64,7 @@ pub fn draw(path: &Path, chart: &Chart<'_>) -> Result<()> {
             .filter(|&x| x > 0.0)
             .fold(1.0, f64::min);
         let xmin = 10f64.powf(xmin.log10().floor());
-        let mut c = ChartBuilder::on(&root)
+        let mut c = ChartBuilder::on(root)
             .caption(chart.title, ("sans-serif", 22))
             .margin(12)
             .x_label_area_size(40)
@@ -89,9 +113,5 @@ pub fn draw(path: &Path, chart: &Chart<'_>) -> Result<()> {
             .draw()?;
         root.present()?;
         Ok(())
-    };
-    render().map_err(|e| Error::Plot {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })
+    }
 }
