@@ -132,6 +132,10 @@ fn scale_draws_a_curve_per_strategy() {
             "2",
             "--mode",
             "fast",
+            "--policy-params",
+            "1B",
+            "--tester-params",
+            "2B",
             "--solutions",
         ])
         .arg(samples.join("humaneval-5models-solutions.jsonl"))
@@ -247,7 +251,47 @@ fn scale_draws_a_curve_per_strategy() {
         .as_f64()
         .unwrap();
     assert!(share > 0.0 && share <= 1.0, "{s}");
-    for svg in ["scale.svg", "scale-tests.svg"] {
+    // Compute: tokens counted with the named tokenizer; the tester's grow
+    // with the budget, every strategy buys the same tokens at the full
+    // budget, and FLOPs are 2 × parameters × tokens of both models.
+    let cost = &s["cost"];
+    assert!(
+        cost["tokenizer"].as_str().unwrap().contains("SmolLM2"),
+        "{cost}"
+    );
+    let policy = cost["policy_tokens_per_problem"].as_f64().unwrap();
+    assert!(policy > 5.0 * 20.0, "five candidates of 20+ tokens: {cost}");
+    let full_tokens = uniform.last().unwrap()["tester_tokens"].as_f64().unwrap();
+    for (strategy, points) in s["strategies"].as_object().unwrap() {
+        let points = points.as_array().unwrap();
+        let mut last = 0.0;
+        for p in points {
+            let t = p["tester_tokens"].as_f64().unwrap();
+            assert!(t >= last - 1e-9, "{strategy}: {p}");
+            last = t;
+            let flops = p["flops"].as_f64().unwrap();
+            let want = 2.0 * (1e9 * policy + 2e9 * t);
+            assert!((flops - want).abs() <= 1e-9 * want, "{strategy}: {p}");
+        }
+        assert!(
+            (last - full_tokens).abs() < 1e-6,
+            "{strategy}: {last} vs {full_tokens}"
+        );
+    }
+    // Online held out: a horizon chosen per fold on the other folds; at the
+    // full budget it buys everything, as uniform does.
+    let folds = &s["online_cross_fitted"];
+    assert_eq!(folds["folds"], 5, "{folds}");
+    assert_eq!(folds["chosen"].as_array().unwrap().len(), 5);
+    let held = folds["points"].as_array().unwrap();
+    assert_eq!(held.len(), uniform.len());
+    for p in held {
+        let a = p["held_out"].as_f64().unwrap();
+        assert!(a >= 0.5 && a <= s["oracle"].as_f64().unwrap(), "{p}");
+    }
+    assert!((held.last().unwrap()["held_out"].as_f64().unwrap() - full).abs() < 1e-9);
+    assert!(md.contains("online held out"), "{md}");
+    for svg in ["scale.svg", "scale-tests.svg", "scale-compute.svg"] {
         assert!(dir.path().join("scale").join(svg).exists(), "{svg}");
     }
     // The probe read SmolLM2's hidden states of all 164 prompts and was

@@ -315,6 +315,20 @@ pub struct ScaleConfig {
     /// CPU threads of the probe model.
     #[serde(default = "default_threads")]
     pub threads: usize,
+    /// The tokenizer that counts the pool's tokens for the compute curves:
+    /// `embedded`, `embedded:FILE.gguf`, or `none`.
+    #[serde(default = "default_probe_model")]
+    pub tokenizer: String,
+    /// The policy's parameters (FLOPs = 2 × parameters × tokens).
+    #[serde(default)]
+    pub policy_params: Option<u64>,
+    /// The tester's parameters.
+    #[serde(default)]
+    pub tester_params: Option<u64>,
+    /// Folds over which the online allocator's horizon is tuned and scored
+    /// held out (below 2: no cross-fitting).
+    #[serde(default = "default_folds")]
+    pub folds: usize,
 }
 
 fn default_probe_model() -> String {

@@ -4,8 +4,10 @@
 
 use crate::allocator_bands::{self, allocator_bands, AllocatorBand, StrategyScores};
 use crate::config::ScaleConfig;
+use crate::cost::{self, CostModel, PoolTokens};
 use crate::error::{create_dir, write_file, Result};
 use crate::eval::execute_files;
+use crate::online_folds::{online_folds, OnlineFolds};
 use crate::pool::Pool;
 use crate::report::plot::{self, Chart};
 use crate::report::write_json;
@@ -154,6 +156,11 @@ pub struct Point {
     pub tests_run: f64,
     /// Expected accuracy of the rule's pick.
     pub accuracy: f64,
+    /// The tester's tokens per problem for the generations bought (counted
+    /// with the report's tokenizer; absent with `--tokenizer none`).
+    pub tester_tokens: Option<f64>,
+    /// Policy plus tester FLOPs per problem, when both sizes are given.
+    pub flops: Option<f64>,
 }
 
 /// Where a strategy first reaches uniform's full-budget accuracy, in tests.
@@ -225,6 +232,11 @@ pub struct ScaleSummary {
     /// The budget `scale.md`'s difficulty table is read at: a third of the
     /// pool's generations.
     pub difficulty_budget: usize,
+    /// How the compute curves count (absent with `--tokenizer none`).
+    pub cost: Option<CostModel>,
+    /// Online with its horizon tuned on other folds of problems and scored
+    /// on the held-out one (absent with `--folds` below 2).
+    pub online_cross_fitted: Option<OnlineFolds>,
 }
 
 /// Runs `scale`: writes `scale.json`, `scale.md` and the plots into
@@ -276,10 +288,15 @@ pub fn scale(
     budgets.sort_unstable();
     budgets.dedup();
 
+    let tokens = cost::count(pool, prompts, &args.tokenizer)?;
     let mut rng = ChaCha8Rng::seed_from_u64(e.seed);
+    // Each shuffle's order of every problem's generations, kept to count
+    // what the generations an allocation buys cost.
+    let mut orders: Vec<Vec<Vec<usize>>> = Vec::new();
     let shuffles: Vec<Vec<Task>> = (0..e.repeats.max(1))
         .map(|_| {
-            tasks
+            let mut shuffle_orders = Vec::with_capacity(tasks.len());
+            let shuffled = tasks
                 .iter()
                 .map(|t| {
                     // Generations are bought whole, in a shuffled order.
@@ -296,13 +313,17 @@ pub fn scale(
                         .flat_map(|&g| starts[g]..starts[g] + t.generations[g])
                         .collect();
                     let rows: Vec<usize> = (0..t.matrix.rows()).collect();
-                    Task {
+                    let task = Task {
                         matrix: t.matrix.select(&rows, &cols),
                         labels: t.labels.clone(),
                         generations: order.iter().map(|&g| t.generations[g]).collect(),
-                    }
+                    };
+                    shuffle_orders.push(order);
+                    task
                 })
-                .collect()
+                .collect();
+            orders.push(shuffle_orders);
+            shuffled
         })
         .collect();
     let totals: Vec<usize> = budgets.iter().map(|&avg| avg * p).collect();
@@ -311,8 +332,9 @@ pub fn scale(
         .filter(|&&s| s != Strategy::GreedyProbe || probe.is_some())
         .map(|&strategy| {
             let mut sums = vec![(0.0, 0.0, 0.0); budgets.len()];
+            let mut spent = vec![0.0; budgets.len()];
             let mut per_task = vec![vec![0.0; tasks.len()]; budgets.len()];
-            for ts in &shuffles {
+            for (ts, order) in shuffles.iter().zip(&orders) {
                 let allocations: Vec<Vec<usize>> = if strategy == Strategy::Online {
                     online_snapshots(ts, &totals, args.rule, e.seed)
                 } else if strategy == Strategy::OnlineOracle {
@@ -335,6 +357,9 @@ pub fn scale(
                     sums[k].1 += tests_run(ts, b);
                     let scores = scores_with(ts, b, args.rule);
                     sums[k].2 += scores.iter().sum::<f64>() / p as f64;
+                    if let Some(t) = &tokens {
+                        spent[k] += tester_tokens(t, order, b) / p as f64;
+                    }
                     for (sum, s) in per_task[k].iter_mut().zip(scores) {
                         *sum += s;
                     }
@@ -347,17 +372,25 @@ pub fn scale(
                 points: budgets
                     .iter()
                     .zip(sums)
-                    .map(|(&budget, (g, t, a))| Point {
-                        budget,
-                        generations: g / r,
-                        tests_run: t / r,
-                        accuracy: a / r,
+                    .zip(&spent)
+                    .map(|((&budget, (g, t, a)), &spent)| {
+                        let tester_tokens = tokens.as_ref().map(|_| spent / r);
+                        Point {
+                            budget,
+                            generations: g / r,
+                            tests_run: t / r,
+                            accuracy: a / r,
+                            tester_tokens,
+                            flops: compute(args, tokens.as_ref(), tester_tokens, p),
+                        }
                     })
                     .collect(),
                 per_task,
             }
         })
         .collect();
+
+    let cross_fitted = online_folds(&shuffles, &budgets, args.rule, e.seed, args.folds);
 
     // Predictor quality: λ̂ from the first (shuffled) test against the true pass rate.
     let rho: f64 = shuffles
@@ -445,6 +478,14 @@ pub fn scale(
             e.seed,
         ),
         difficulty_budget: third,
+        cost: tokens.as_ref().map(|t| CostModel {
+            tokenizer: t.tokenizer.clone(),
+            policy_tokens_per_problem: t.policy.iter().sum::<f64>() / p as f64,
+            policy_params: args.policy_params,
+            tester_params: args.tester_params,
+            note: cost::NOTE,
+        }),
+        online_cross_fitted: cross_fitted,
     };
     create_dir(&e.out)?;
     write_json(&e.out.join("scale.json"), &summary)?;
@@ -452,14 +493,43 @@ pub fn scale(
     write_file(
         &e.out.join("scale.md"),
         format!(
-            "# codejury scale\n\n{table}\n{}\n## Difficulty\n\n{}",
+            "# codejury scale\n\n{table}\n{}\n{}\n{}\n## Difficulty\n\n{}",
+            render_folds_table(&curves, &summary),
             render_tests_table(&curves),
+            render_compute_table(&curves, &summary),
             allocator_bands::markdown(&summary.difficulty, summary.difficulty_budget)
         )
         .as_bytes(),
     )?;
     draw(&e.out, &curves, summary.vanilla, summary.oracle)?;
+    if let Some(cost) = &summary.cost {
+        draw_compute(&e.out, &curves, &summary, cost)?;
+    }
     Ok((summary, table))
+}
+
+/// The tester's tokens for what allocation `b` buys: each problem's first
+/// `b[i]` generations in the shuffle's `order`.
+fn tester_tokens(t: &PoolTokens, order: &[Vec<usize>], b: &[usize]) -> f64 {
+    t.generations
+        .iter()
+        .zip(order)
+        .zip(b)
+        .map(|((gens, order), &bought)| order.iter().take(bought).map(|&g| gens[g]).sum::<f64>())
+        .sum()
+}
+
+/// Policy plus tester FLOPs per problem, when both models' sizes are known.
+fn compute(
+    args: &ScaleConfig,
+    tokens: Option<&PoolTokens>,
+    tester_tokens: Option<f64>,
+    problems: usize,
+) -> Option<f64> {
+    let policy = tokens?.policy.iter().sum::<f64>() / problems as f64;
+    Some(
+        cost::flops(args.policy_params?, policy) + cost::flops(args.tester_params?, tester_tokens?),
+    )
 }
 
 /// A markdown table with a row per budget and a column per strategy,
@@ -545,6 +615,116 @@ fn render_tests_table(curves: &[Curve]) -> String {
         curves,
         |x| format!("{:.1}", x.tests_run),
     )
+}
+
+/// The online allocator held out: its horizon tuned on the other folds,
+/// beside the same tuning in-sample and the fixed default.
+fn render_folds_table(curves: &[Curve], s: &ScaleSummary) -> String {
+    let Some(f) = &s.online_cross_fitted else {
+        return "online, cross-fitted: not computed (`--folds` below 2)\n".to_string();
+    };
+    let at = |strategy: Strategy, k: usize| {
+        curves
+            .iter()
+            .find(|c| c.strategy == strategy)
+            .and_then(|c| c.points.get(k))
+            .map_or(f64::NAN, |p| p.accuracy)
+    };
+    let mut t = format!(
+        "online held out: {} folds of problems; each fold's horizon (of {:?} generations) is chosen on the other folds by mean accuracy over all budgets, and scored on the fold (chosen: {:?}). In-sample: the horizon all problems choose ({}), scored on them. The fixed default (horizon {}) and the rest of online's design were developed on the shared CodeGen-16B half, so on that half its column is in-sample too.\n\n| budget | uniform | online held out | gain held out | online in-sample (tuned) | online (default, fixed) |\n|---|---|---|---|---|---|\n",
+        f.folds, f.horizons, f.chosen, f.chosen_in_sample, codejury_core::allocate::HORIZON
+    );
+    for (k, p) in f.points.iter().enumerate() {
+        let u = at(Strategy::Uniform, k);
+        let _ = writeln!(
+            t,
+            "| {} | {:.2} | {:.2} | {:+.2} | {:.2} | {:.2} |",
+            p.budget,
+            100.0 * u,
+            100.0 * p.held_out,
+            100.0 * (p.held_out - u),
+            100.0 * p.in_sample,
+            100.0 * at(Strategy::Online, k)
+        );
+    }
+    t
+}
+
+/// Accuracy against compute: FLOPs per problem (policy and tester) when
+/// both models' sizes are given, else tokens per problem.
+fn render_compute_table(curves: &[Curve], s: &ScaleSummary) -> String {
+    let Some(cost) = &s.cost else {
+        return "compute: not counted (`--tokenizer none`)\n".to_string();
+    };
+    let flops = curves[0].points.iter().all(|p| p.flops.is_some());
+    let unit = if flops { "FLOPs" } else { "tokens" };
+    let mut t = grid(
+        &format!(
+            "{} accuracy (%) @ {unit} per problem (policy + tester), by budget",
+            s.rule.as_str()
+        ),
+        curves,
+        |x| format!("{:.2} @ {:.3e}", 100.0 * x.accuracy, compute_x(x, cost)),
+    );
+    let _ = writeln!(
+        t,
+        "\nPolicy: {:.0} tokens per problem{}; tester: {}. {}. Tokenizer: {}.",
+        cost.policy_tokens_per_problem,
+        cost.policy_params
+            .map_or(String::new(), |p| format!(" × {} parameters", params(p))),
+        cost.tester_params
+            .map_or("its tokens as bought".to_string(), |p| format!(
+                "{} parameters",
+                params(p)
+            )),
+        cost.note,
+        cost.tokenizer
+    );
+    t
+}
+
+/// `16.0B`, `135M`.
+fn params(p: u64) -> String {
+    if p >= 1_000_000_000 {
+        format!("{:.1}B", p as f64 / 1e9)
+    } else {
+        format!("{:.0}M", p as f64 / 1e6)
+    }
+}
+
+/// The compute axis of one point: FLOPs when known, else tokens (policy
+/// plus tester) per problem.
+fn compute_x(p: &Point, cost: &CostModel) -> f64 {
+    p.flops
+        .unwrap_or(cost.policy_tokens_per_problem + p.tester_tokens.unwrap_or(0.0))
+}
+
+/// Draws `scale-compute.svg`: accuracy against FLOPs (or tokens) per
+/// problem.
+fn draw_compute(dir: &Path, curves: &[Curve], s: &ScaleSummary, cost: &CostModel) -> Result<()> {
+    let flops = curves[0].points.iter().all(|p| p.flops.is_some());
+    let chart = Chart {
+        title: "accuracy vs compute",
+        xlabel: if flops {
+            "FLOPs per problem (policy + tester)"
+        } else {
+            "tokens per problem (policy + tester)"
+        },
+        curves: curves
+            .iter()
+            .map(|c| {
+                (
+                    c.strategy.as_str().to_string(),
+                    c.points
+                        .iter()
+                        .map(|p| (compute_x(p, cost), p.accuracy))
+                        .collect(),
+                )
+            })
+            .collect(),
+        lines: vec![("oracle", s.oracle), ("vanilla", s.vanilla)],
+    };
+    plot::draw(&dir.join("scale-compute.svg"), &chart).map(|_| ())
 }
 
 /// Draws `scale.svg` (accuracy against generations bought) and

@@ -9,6 +9,7 @@ use crate::progress::Progress;
 use crate::signals::cancel_on_ctrl_c;
 use anyhow::Result;
 use codejury_core::Rule;
+use codejury_pipeline::backend::parse_count as parse_params;
 use codejury_pipeline::config::ScaleConfig;
 use codejury_pipeline::{open_store, scale, Sandbox};
 use std::path::PathBuf;
@@ -43,6 +44,20 @@ pub struct Args {
     /// CPU threads for the probe model.
     #[arg(long, default_value_t = 1)]
     threads: usize,
+    /// The tokenizer that counts the pool's tokens for the compute curve:
+    /// `embedded` (SmolLM2-135M's BPE), `embedded:FILE.gguf`, or `none`.
+    #[arg(long, default_value = "embedded")]
+    tokenizer: String,
+    /// The policy's parameters (e.g. 16B), for FLOPs = 2 × parameters × tokens.
+    #[arg(long, value_parser = parse_params)]
+    policy_params: Option<u64>,
+    /// The tester's parameters.
+    #[arg(long, value_parser = parse_params)]
+    tester_params: Option<u64>,
+    /// Folds of problems over which the online allocator's horizon is
+    /// tuned on K−1 and scored on the held-out one (0: skip).
+    #[arg(long, default_value_t = 5)]
+    folds: usize,
 }
 
 /// Runs the command.
@@ -53,6 +68,10 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         probe_model: args.probe_model,
         probe_folds: args.probe_folds,
         threads: args.threads,
+        tokenizer: args.tokenizer,
+        policy_params: args.policy_params,
+        tester_params: args.tester_params,
+        folds: args.folds,
     };
     let cancel = cancel_on_ctrl_c();
     let sandbox = Sandbox::start(&config.eval.engine)?;

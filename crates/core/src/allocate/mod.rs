@@ -41,8 +41,9 @@ pub mod online;
 use crate::metrics::Task;
 use crate::select::{PassMatrix, Rule};
 pub use online::{
-    change_probability, next_purchases, online_snapshots, online_snapshots_deferring, outlook,
-    problem_seed, Outlook, Progress, Standing,
+    change_probability, next_purchases, online_snapshots, online_snapshots_deferring,
+    online_snapshots_over, outlook, outlook_over, problem_seed, Outlook, Progress, Standing,
+    HORIZON,
 };
 use serde::Serialize;
 

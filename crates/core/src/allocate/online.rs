@@ -146,6 +146,13 @@ pub fn change_probability(m: &PassMatrix, rule: Rule, p: Progress, seed: u64) ->
 /// the next [`HORIZON`] generations, or all it has left if fewer (see the
 /// module docs). `seed` makes the estimate reproducible.
 pub fn outlook(m: &PassMatrix, rule: Rule, p: Progress, seed: u64) -> Outlook {
+    outlook_over(m, rule, p, seed, HORIZON)
+}
+
+/// [`outlook`] over the next `horizon` generations instead of
+/// [`HORIZON`]: the one constant of the allocator that `scale --folds`
+/// tunes on some problems and scores on others.
+pub fn outlook_over(m: &PassMatrix, rule: Rule, p: Progress, seed: u64, horizon: usize) -> Outlook {
     let left = p.cap.saturating_sub(p.bought);
     if left == 0 || m.rows() <= 1 {
         return Outlook::SETTLED;
@@ -158,7 +165,7 @@ pub fn outlook(m: &PassMatrix, rule: Rule, p: Progress, seed: u64) -> Outlook {
     } else {
         c as f64 / p.useful as f64
     };
-    let future = (left.min(HORIZON) as f64 * rate * per).round() as usize;
+    let future = (left.min(horizon) as f64 * rate * per).round() as usize;
     if future == 0 {
         return Outlook::SETTLED;
     }
@@ -380,6 +387,18 @@ pub fn online_snapshots(
     online_snapshots_deferring(tasks, budgets, rule, seed, &[])
 }
 
+/// [`online_snapshots`] with outlooks over `horizon` generations
+/// ([`outlook_over`]).
+pub fn online_snapshots_over(
+    tasks: &[Task],
+    budgets: &[usize],
+    rule: Rule,
+    seed: u64,
+    horizon: usize,
+) -> Vec<Vec<usize>> {
+    snapshots(tasks, budgets, rule, seed, &[], horizon)
+}
+
 /// [`online_snapshots`], except that the problems marked in `deferred`
 /// buy nothing while any other problem is below its cap. With `deferred`
 /// = "no candidate is correct" (ground truth) this is the `online-oracle`
@@ -392,6 +411,17 @@ pub fn online_snapshots_deferring(
     seed: u64,
     deferred: &[bool],
 ) -> Vec<Vec<usize>> {
+    snapshots(tasks, budgets, rule, seed, deferred, HORIZON)
+}
+
+fn snapshots(
+    tasks: &[Task],
+    budgets: &[usize],
+    rule: Rule,
+    seed: u64,
+    deferred: &[bool],
+    horizon: usize,
+) -> Vec<Vec<usize>> {
     let is_deferred = |i: usize| deferred.get(i).copied().unwrap_or(false);
     let mut useful = vec![0usize; tasks.len()];
     let standing = |i: usize, bought: usize, useful: usize| {
@@ -401,11 +431,12 @@ pub fn online_snapshots_deferring(
             useful,
             cap: t.generations.len(),
         };
-        let gain = outlook(
+        let gain = outlook_over(
             &t.first_generations(bought),
             rule,
             progress,
             problem_seed(seed, i, bought),
+            horizon,
         )
         .gain;
         Standing {

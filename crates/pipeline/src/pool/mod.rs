@@ -60,6 +60,10 @@ pub struct TaskPool {
     /// budgets are spent in generations (model calls' samples), whatever
     /// they yield.
     pub generations: Vec<usize>,
+    /// Each generation's text as the tester wrote it (a tests file's test,
+    /// or the model's whole text; empty for a failed call), aligned with
+    /// `generations`: what a cost curve counts tokens of.
+    pub generation_text: Vec<String>,
 }
 
 impl TaskPool {
@@ -293,6 +297,11 @@ impl<'a> PoolBuilder<'a> {
             let mut index: HashMap<TestCase, usize> = HashMap::new();
             for (g, pieces) in e.generations.into_iter().zip(pieces) {
                 let start = tp.cols.len();
+                tp.generation_text.push(match &g {
+                    TestGeneration::Failed(_) => String::new(),
+                    TestGeneration::Plain(case) => case.code.clone(),
+                    TestGeneration::Text { text, .. } => text.clone(),
+                });
                 let cases: Vec<(TestCase, bool)> = match g {
                     TestGeneration::Failed(why) => {
                         pool.discards.add(why);
