@@ -45,6 +45,8 @@ enum Command {
     Eval(cmd::eval::Args),
     /// Accuracy against the test budget per allocation strategy, on a pool.
     Scale(cmd::scale::Args),
+    /// What scaling tests costs and buys on a pool: scale, eval, reward quality, claims.
+    Study(cmd::scale::Args),
     /// Serve the sandbox over HTTP: /v1/judge, /v1/submit, /metrics.
     Serve(cmd::serve::Args),
     /// Measure the execution engine and the embedded model against their baselines.
@@ -74,6 +76,7 @@ fn main() -> ExitCode {
         Command::Eval(a) => cmd::eval::run(a, &out),
         Command::Select(a) => cmd::select::run(a, &out),
         Command::Scale(a) => cmd::scale::run(a, &out),
+        Command::Study(a) => cmd::study::run(a, &out),
         Command::Bench(b) => cmd::bench::run(b, &out),
         Command::Serve(a) => cmd::serve::run(a),
     };

@@ -116,3 +116,30 @@ pub fn exec_rows(problems: &[(String, Vec<String>, Vec<String>)]) -> Vec<serde_j
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }
+
+/// `codejury COMMAND --bench humaneval --json ARGS` on the shared
+/// five-model pool (GPT-4's tests), with its store in `dir` and `--out
+/// out`; returns the `--json` summary.
+pub fn on_five_model_pool(
+    command: &str,
+    args: &[&str],
+    dir: &std::path::Path,
+    out: &std::path::Path,
+) -> serde_json::Value {
+    let samples = data_dir().join("samples");
+    json_of(
+        codejury()
+            .args([command, "--bench", "humaneval", "--json"])
+            .args(args)
+            .arg("--solutions")
+            .arg(samples.join("humaneval-5models-solutions.jsonl"))
+            .arg("--tests")
+            .arg(samples.join("humaneval-gpt4-tests.jsonl"))
+            .arg("--store")
+            .arg(dir.join("store.sqlite"))
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap(),
+    )
+}

@@ -2,32 +2,17 @@
 //! checked against what the sources' own code gives on the same files.
 
 mod common;
-use common::{codejury, data_dir, json_of};
+use common::on_five_model_pool;
 
 #[test]
 fn reranking_the_five_model_samples_with_gpt4_tests() {
     let dir = tempfile::tempdir().unwrap();
-    let samples = data_dir().join("samples");
-    let out = codejury()
-        .args([
-            "eval",
-            "--bench",
-            "humaneval",
-            "--json",
-            "--repeats",
-            "3",
-            "--solutions",
-        ])
-        .arg(samples.join("humaneval-5models-solutions.jsonl"))
-        .arg("--tests")
-        .arg(samples.join("humaneval-gpt4-tests.jsonl"))
-        .arg("--store")
-        .arg(dir.path().join("store.sqlite"))
-        .arg("--out")
-        .arg(dir.path().join("report"))
-        .output()
-        .unwrap();
-    let s = json_of(out);
+    let s = on_five_model_pool(
+        "eval",
+        &["--repeats", "3"],
+        dir.path(),
+        &dir.path().join("report"),
+    );
     let close = |k: &str, want: f64| {
         let got = s[k].as_f64().unwrap_or(f64::NAN);
         assert!((got - want).abs() < 1e-4, "{k}: {got} != {want}\n{s}");
@@ -121,13 +106,9 @@ fn close_to(got: f64, want: f64) {
 #[test]
 fn scale_draws_a_curve_per_strategy() {
     let dir = tempfile::tempdir().unwrap();
-    let samples = data_dir().join("samples");
-    let out = codejury()
-        .args([
-            "scale",
-            "--bench",
-            "humaneval",
-            "--json",
+    let s = on_five_model_pool(
+        "scale",
+        &[
             "--repeats",
             "2",
             "--mode",
@@ -136,18 +117,10 @@ fn scale_draws_a_curve_per_strategy() {
             "1B",
             "--tester-params",
             "2B",
-            "--solutions",
-        ])
-        .arg(samples.join("humaneval-5models-solutions.jsonl"))
-        .arg("--tests")
-        .arg(samples.join("humaneval-gpt4-tests.jsonl"))
-        .arg("--store")
-        .arg(dir.path().join("store.sqlite"))
-        .arg("--out")
-        .arg(dir.path().join("scale"))
-        .output()
-        .unwrap();
-    let s = json_of(out);
+        ],
+        dir.path(),
+        &dir.path().join("scale"),
+    );
     for strategy in [
         "uniform",
         "greedy-oracle",
@@ -301,4 +274,64 @@ fn scale_draws_a_curve_per_strategy() {
     // So was the text-agreement predictor, from the candidates alone.
     let rho = s["similarity_spearman_held_out"].as_f64().unwrap();
     assert!((-1.0..=1.0).contains(&rho), "{rho}");
+}
+
+#[test]
+fn study_checks_the_claims_on_the_five_model_pool() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = on_five_model_pool(
+        "study",
+        &["--repeats", "2", "--probe-model", "none"],
+        dir.path(),
+        &dir.path().join("study"),
+    );
+    // With every test generation, each shuffle's vote is the vote on the
+    // whole pool: its rates are the report's test quality for the vote.
+    let quality = s["reward_quality"].as_array().unwrap();
+    assert_eq!(quality.first().unwrap()["m"], 1);
+    let all = quality.last().unwrap();
+    assert_eq!(all["m"], 5);
+    let vote = &s["report"]["test_quality"]["vote_coderm"]["rates"];
+    for rate in ["acc", "f1", "far", "frr"] {
+        let got = all["vote"]["rates"][rate].as_f64().unwrap();
+        assert!(
+            (got - vote[rate].as_f64().unwrap()).abs() < 1e-12,
+            "{rate}: {got} vs {vote}"
+        );
+    }
+    let counts = &all["vote"]["counts"];
+    let decisions: u64 = ["tp", "tn", "fp", "fn_"]
+        .iter()
+        .map(|k| {
+            counts[k]
+                .as_u64()
+                .unwrap_or_else(|| panic!("{k} in {counts}"))
+        })
+        .sum();
+    assert_eq!(decisions, 2 * 820, "two shuffles of 820 candidates");
+    // Each claim has a verdict and the numbers behind it.
+    let claims = s["claims"].as_array().unwrap();
+    assert_eq!(claims.len(), 4, "{claims:?}");
+    for c in claims {
+        let verdict = c["verdict"].as_str().unwrap();
+        assert!(
+            ["holds", "does not hold", "cannot be checked here"].contains(&verdict),
+            "{c}"
+        );
+        assert!(!c["evidence"].as_str().unwrap().is_empty(), "{c}");
+    }
+    assert_eq!(claims[2]["verdict"], "cannot be checked here");
+    assert!(claims[2]["evidence"].as_str().unwrap().contains("MBPP+"));
+    // On these tests more tests help: F1 at five beats F1 at one.
+    assert_eq!(claims[0]["verdict"], "holds", "{}", claims[0]);
+    let out = dir.path().join("study");
+    for f in [
+        "study.md",
+        "study.json",
+        "scale/scale.md",
+        "scale/scale-compute.svg",
+        "report/report.html",
+    ] {
+        assert!(out.join(f).exists(), "{f}");
+    }
 }

@@ -3,7 +3,7 @@
 //! rendered into the DOM equal `report.json` and `selections.jsonl`.
 
 mod common;
-use common::{codejury, data_dir, json_of};
+use common::on_five_model_pool;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -87,22 +87,8 @@ fn attr_of<'a>(dom: &'a str, marker: &str, name: &str) -> &'a str {
 #[test]
 fn report_html_renders_report_json_in_a_real_browser() {
     let dir = tempfile::tempdir().unwrap();
-    let samples = data_dir().join("samples");
     let report = dir.path().join("report");
-    let s = json_of(
-        codejury()
-            .args(["eval", "--bench", "humaneval", "--json", "--repeats", "3"])
-            .arg("--solutions")
-            .arg(samples.join("humaneval-5models-solutions.jsonl"))
-            .arg("--tests")
-            .arg(samples.join("humaneval-gpt4-tests.jsonl"))
-            .arg("--store")
-            .arg(dir.path().join("store.sqlite"))
-            .arg("--out")
-            .arg(&report)
-            .output()
-            .unwrap(),
-    );
+    let s = on_five_model_pool("eval", &["--repeats", "3"], dir.path(), &report);
     let page = report.join("report.html");
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(

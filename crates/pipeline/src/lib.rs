@@ -78,6 +78,7 @@ pub mod run;
 pub mod scale;
 pub mod select;
 pub mod session;
+pub mod study;
 
 pub use codejury_core::Hint;
 pub use error::{Error, Result};

@@ -299,25 +299,7 @@ pub fn scale(
             let shuffled = tasks
                 .iter()
                 .map(|t| {
-                    // Generations are bought whole, in a shuffled order.
-                    let mut starts = Vec::with_capacity(t.generations.len());
-                    let mut at = 0;
-                    for &g in &t.generations {
-                        starts.push(at);
-                        at += g;
-                    }
-                    let mut order: Vec<usize> = (0..t.generations.len()).collect();
-                    order.shuffle(&mut rng);
-                    let cols: Vec<usize> = order
-                        .iter()
-                        .flat_map(|&g| starts[g]..starts[g] + t.generations[g])
-                        .collect();
-                    let rows: Vec<usize> = (0..t.matrix.rows()).collect();
-                    let task = Task {
-                        matrix: t.matrix.select(&rows, &cols),
-                        labels: t.labels.clone(),
-                        generations: order.iter().map(|&g| t.generations[g]).collect(),
-                    };
+                    let (task, order) = shuffle_generations(t, &mut rng);
                     shuffle_orders.push(order);
                     task
                 })
@@ -506,6 +488,30 @@ pub fn scale(
         draw_compute(&e.out, &curves, &summary, cost)?;
     }
     Ok((summary, table))
+}
+
+/// `t` with its generations (each whole, with all of its columns) in a
+/// random order, and that order: the order a budget buys them in.
+pub(crate) fn shuffle_generations(t: &Task, rng: &mut ChaCha8Rng) -> (Task, Vec<usize>) {
+    let mut starts = Vec::with_capacity(t.generations.len());
+    let mut at = 0;
+    for &g in &t.generations {
+        starts.push(at);
+        at += g;
+    }
+    let mut order: Vec<usize> = (0..t.generations.len()).collect();
+    order.shuffle(rng);
+    let cols: Vec<usize> = order
+        .iter()
+        .flat_map(|&g| starts[g]..starts[g] + t.generations[g])
+        .collect();
+    let rows: Vec<usize> = (0..t.matrix.rows()).collect();
+    let task = Task {
+        matrix: t.matrix.select(&rows, &cols),
+        labels: t.labels.clone(),
+        generations: order.iter().map(|&g| t.generations[g]).collect(),
+    };
+    (task, order)
 }
 
 /// The tester's tokens for what allocation `b` buys: each problem's first

@@ -8,4 +8,5 @@ pub mod run;
 pub mod scale;
 pub mod select;
 pub mod serve;
+pub mod study;
 pub mod verify_bench;

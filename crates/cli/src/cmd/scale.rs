@@ -60,19 +60,26 @@ pub struct Args {
     folds: usize,
 }
 
+impl Args {
+    /// The pipeline's settings (`study` takes the same flags).
+    pub fn config(self) -> ScaleConfig {
+        ScaleConfig {
+            eval: self.pool.config(self.out, self.repeats, self.seed),
+            rule: self.rule,
+            probe_model: self.probe_model,
+            probe_folds: self.probe_folds,
+            threads: self.threads,
+            tokenizer: self.tokenizer,
+            policy_params: self.policy_params,
+            tester_params: self.tester_params,
+            folds: self.folds,
+        }
+    }
+}
+
 /// Runs the command.
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
-    let config = ScaleConfig {
-        eval: args.pool.config(args.out, args.repeats, args.seed),
-        rule: args.rule,
-        probe_model: args.probe_model,
-        probe_folds: args.probe_folds,
-        threads: args.threads,
-        tokenizer: args.tokenizer,
-        policy_params: args.policy_params,
-        tester_params: args.tester_params,
-        folds: args.folds,
-    };
+    let config = args.config();
     let cancel = cancel_on_ctrl_c();
     let sandbox = Sandbox::start(&config.eval.engine)?;
     let store = open_store(config.eval.store.as_deref())?;

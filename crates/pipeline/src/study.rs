@@ -1,0 +1,350 @@
+//! `study`: the report that answers codejury's question on one pool — what
+//! scaling LLM-written tests costs in compute and how that relates to
+//! picking correct code.
+//!
+//! It runs `scale` (every allocator's accuracy against generations, tests
+//! run, tokens and FLOPs; the online allocator cross-fitted; each
+//! allocator's gain per difficulty quintile) into `OUT/scale/`, `eval`
+//! (every rule, the vote's gain over vanilla per quintile, `report.html`)
+//! into `OUT/report/`, measures how the vote's quality as a reward (Acc,
+//! F1, FAR, FRR against ground truth) moves as tests grow, and checks the
+//! published claims it can against this data in `OUT/study.md` and
+//! `OUT/study.json`. Verdicts come from the run store, so the second and
+//! third pass over the pool execute nothing.
+
+use crate::config::{EvalConfig, ScaleConfig};
+use crate::error::{create_dir, write_file, Result};
+use crate::eval::{eval, execute_files};
+use crate::report::{write_json, Judged, Summary};
+use crate::reporter::Reporter;
+use crate::scale::{scale, shuffle_generations, ScaleSummary};
+use crate::session::Sandbox;
+use codejury_core::metrics::{vote_quality, Confusion, Task};
+use codejury_core::Rule;
+use codejury_store::Store;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use tokio_util::sync::CancellationToken;
+
+/// The vote as a reward at `m` test generations per problem.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct QualityPoint {
+    /// Test generations per problem (the first `m` of a shuffled order).
+    pub m: usize,
+    /// Accepted = in the rule's pick, against ground truth, summed over
+    /// shuffles.
+    pub vote: Judged,
+}
+
+/// What this data says about one published claim.
+#[derive(Debug, Clone, Serialize)]
+pub struct Claim {
+    /// The claim, as published.
+    pub claim: &'static str,
+    /// Where it was published.
+    pub source: &'static str,
+    /// `holds`, `does not hold`, or `cannot be checked here`.
+    pub verdict: &'static str,
+    /// The numbers behind the verdict, or why it cannot be checked.
+    pub evidence: String,
+    /// Where in the study the numbers are.
+    pub shown_in: &'static str,
+}
+
+/// `study.json` and `study`'s `--json` summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct StudySummary {
+    /// The rule the study spends tests for.
+    pub rule: Rule,
+    /// Allocators against compute, held-out online, difficulty.
+    pub scale: ScaleSummary,
+    /// Every rule, the votes' gain per quintile.
+    pub report: Summary,
+    /// The vote's quality as a reward as tests grow.
+    pub reward_quality: Vec<QualityPoint>,
+    /// The published claims checked against this pool.
+    pub claims: Vec<Claim>,
+    /// The study's directory.
+    pub out: PathBuf,
+}
+
+/// Runs `study` into `config.eval.out`.
+pub fn study(
+    sandbox: &Sandbox,
+    store: &Store,
+    config: &ScaleConfig,
+    reporter: &dyn Reporter,
+    cancel: &CancellationToken,
+) -> Result<(StudySummary, String)> {
+    let out = config.eval.out.clone();
+    create_dir(&out)?;
+    let mut scale_config = config.clone();
+    scale_config.eval.out = out.join("scale");
+    let (scaled, _) = scale(sandbox, store, &scale_config, reporter, cancel)?;
+    let eval_config = EvalConfig {
+        out: out.join("report"),
+        ..config.eval.clone()
+    };
+    let report = eval(sandbox, store, &eval_config, reporter, cancel)?.report;
+    let e = &config.eval;
+    let (_, run) = execute_files(
+        sandbox, store, &e.bench, &e.pool, &e.limits, reporter, cancel,
+    )?;
+    let quality = reward_quality(&run.tasks, config.rule, e.repeats.max(1), e.seed);
+    let claims = claims(config, &scaled, &report, &quality);
+    let summary = StudySummary {
+        rule: config.rule,
+        scale: scaled,
+        report,
+        reward_quality: quality,
+        claims,
+        out: out.clone(),
+    };
+    write_json(&out.join("study.json"), &summary)?;
+    let md = markdown(&summary, config);
+    write_file(&out.join("study.md"), md.as_bytes())?;
+    Ok((summary, md))
+}
+
+/// The vote's confusion against ground truth at 1, 2, 4, … and all test
+/// generations per problem, over `repeats` seeded orders of each problem's
+/// generations.
+pub fn reward_quality(tasks: &[Task], rule: Rule, repeats: usize, seed: u64) -> Vec<QualityPoint> {
+    let max = tasks.iter().map(|t| t.generations.len()).max().unwrap_or(0);
+    let mut ms = Vec::new();
+    let mut m = 1;
+    while m < max {
+        ms.push(m);
+        m *= 2;
+    }
+    ms.push(max);
+    let mut sums = vec![Confusion::default(); ms.len()];
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    for _ in 0..repeats {
+        let shuffled: Vec<Task> = tasks
+            .iter()
+            .map(|t| shuffle_generations(t, &mut rng).0)
+            .collect();
+        for (k, &m) in ms.iter().enumerate() {
+            let prefix: Vec<Task> = shuffled
+                .iter()
+                .map(|t| Task {
+                    matrix: t.first_generations(m),
+                    labels: t.labels.clone(),
+                    generations: t.generations.iter().take(m).copied().collect(),
+                })
+                .collect();
+            let c = vote_quality(rule, &prefix);
+            sums[k].tp += c.tp;
+            sums[k].tn += c.tn;
+            sums[k].fp += c.fp;
+            sums[k].fn_ += c.fn_;
+        }
+    }
+    ms.into_iter()
+        .zip(sums)
+        .map(|(m, c)| QualityPoint { m, vote: c.into() })
+        .collect()
+}
+
+fn claims(
+    config: &ScaleConfig,
+    s: &ScaleSummary,
+    report: &Summary,
+    quality: &[QualityPoint],
+) -> Vec<Claim> {
+    let mut out = Vec::new();
+    if let (Some(first), Some(last)) = (quality.first(), quality.last()) {
+        let (a, b) = (first.vote.rates, last.vote.rates);
+        let better = b.f1 > a.f1 && b.acc >= a.acc;
+        out.push(Claim {
+            claim: "More unit tests give a better reward signal",
+            source: "CodeRM-8B (arXiv 2501.01054), unit-test scaling",
+            verdict: if better { "holds" } else { "does not hold" },
+            evidence: format!(
+                "the {} vote as a reward, m = {} → {} test generations per problem: F1 {:.3} → {:.3}, Acc {:.3} → {:.3}, FAR {:.3} → {:.3}, FRR {:.3} → {:.3}",
+                config.rule, first.m, last.m, a.f1, b.f1, a.acc, b.acc, a.far, b.far, a.frr, b.frr
+            ),
+            shown_in: "study.md, reward quality",
+        });
+    }
+    out.push(harder_gain_more(config.rule, report));
+    let third = s.difficulty_budget;
+    let held = s
+        .online_cross_fitted
+        .as_ref()
+        .and_then(|f| f.points.iter().find(|p| p.budget == third));
+    let uniform = s
+        .strategies
+        .get("uniform")
+        .and_then(|c| c.iter().find(|p| p.budget == third));
+    let here = match (held, uniform) {
+        (Some(h), Some(u)) => format!(
+            "; what this pool says at a fixed cost ({third} generations per problem, a third of the pool): online held out across folds of this pool {:.2}% against uniform {:.2}% ({:+.2} points)",
+            100.0 * h.held_out,
+            100.0 * u.accuracy,
+            100.0 * (h.held_out - u.accuracy)
+        ),
+        _ => String::new(),
+    };
+    let mbpp_plus = config.eval.bench.bench.as_str() == "mbpp-plus";
+    out.push(Claim {
+        claim: "Dynamic scaling of unit tests gains about 0.5 point on MBPP+ at a fixed cost",
+        source: "CodeRM-8B (arXiv 2501.01054), dynamic unit-test scaling",
+        verdict: "cannot be checked here",
+        evidence: if mbpp_plus {
+            format!("the paper allocates by its probe on Llama-3 policies with CodeRM-8B tests; this pool's models differ{here}")
+        } else {
+            format!(
+                "needs an MBPP+ pool (policy samples and CodeRM-8B tests); this pool is {}{here}",
+                config.eval.bench.bench
+            )
+        },
+        shown_in: "scale/scale.md, online held out",
+    });
+    let (codet, vanilla) = (report.accuracy(Rule::Codet), report.vanilla);
+    out.push(Claim {
+        claim: "Dual execution agreement picks better than a random sample",
+        source: "CodeT (arXiv 2207.10397)",
+        verdict: if codet > vanilla {
+            "holds"
+        } else {
+            "does not hold"
+        },
+        evidence: format!(
+            "codet {:.2}% against vanilla {:.2}% ({:+.2} points) on all tests",
+            100.0 * codet,
+            100.0 * vanilla,
+            100.0 * (codet - vanilla)
+        ),
+        shown_in: "report/report.md",
+    });
+    out
+}
+
+/// "Scaling tests helps harder problems more": per quintile with something
+/// to gain (a correct candidate, and not every candidate correct), the
+/// vote's accuracy gained from one test per problem to all; it holds when
+/// the hardest such quintile gains more than the easiest.
+fn harder_gain_more(rule: Rule, report: &Summary) -> Claim {
+    let name = if rule == Rule::Coderm {
+        "coderm"
+    } else {
+        "codet"
+    };
+    let gains: Vec<(usize, f64)> = report
+        .difficulty
+        .iter()
+        .filter(|b| b.oracle > 0.0 && b.vanilla < 1.0)
+        .filter_map(|b| {
+            let (_, points) = b.curves.iter().find(|(r, _)| r == name)?;
+            let (first, last) = (points.first()?, points.last()?);
+            Some((b.band, last.accuracy.mean - first.accuracy.mean))
+        })
+        .collect();
+    let listed = gains
+        .iter()
+        .map(|(b, g)| format!("quintile {b} {:+.1}", 100.0 * g))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (verdict, evidence) = match (gains.first(), gains.last()) {
+        (Some(hard), Some(easy)) if gains.len() >= 2 => (
+            if hard.1 > easy.1 { "holds" } else { "does not hold" },
+            format!("the {name} vote's accuracy gained from 1 test per problem to all, per quintile of pass rate with something to gain (1 = hardest; a quintile with no correct candidate, or only correct ones, is left out): {listed}"),
+        ),
+        _ => (
+            "cannot be checked here",
+            "fewer than two quintiles have both correct and wrong candidates".to_string(),
+        ),
+    };
+    Claim {
+        claim: "Scaling unit tests helps harder problems more",
+        source: "CodeRM-8B (arXiv 2501.01054)",
+        verdict,
+        evidence,
+        shown_in: "report/report.md, difficulty",
+    }
+}
+
+fn markdown(s: &StudySummary, config: &ScaleConfig) -> String {
+    let mut md = format!(
+        "# codejury study\n\n{} tasks; rule {}; {} shuffles. The scaling report is in `scale/` (accuracy against generations, tests run and compute; online held out; allocators per quintile), the rules' report in `report/` (open `report/report.html`).\n\n## Accuracy against compute\n\n",
+        s.scale.tasks, s.rule, config.eval.repeats
+    );
+    match &s.scale.cost {
+        None => md += "Not counted (`--tokenizer none`).\n",
+        Some(cost) => {
+            let _ = writeln!(
+                md,
+                "Per problem, policy + tester. Tokenizer: {}. {}.\n",
+                cost.tokenizer, cost.note
+            );
+            md += "| strategy | budget | generations | tester tokens | FLOPs | accuracy |\n|---|---|---|---|---|---|\n";
+            for (name, points) in &s.scale.strategies {
+                for p in points.iter().filter(|p| {
+                    p.budget == 1
+                        || p.budget == s.scale.difficulty_budget
+                        || p.budget == s.scale.max_tests
+                }) {
+                    let _ = writeln!(
+                        md,
+                        "| {name} | {} | {:.1} | {:.0} | {} | {:.2}% |",
+                        p.budget,
+                        p.generations,
+                        p.tester_tokens.unwrap_or(0.0),
+                        p.flops.map_or("n/a".into(), |f| format!("{f:.3e}")),
+                        100.0 * p.accuracy
+                    );
+                }
+            }
+            let _ = writeln!(
+                md,
+                "\nThe policy's {:.0} tokens per problem are spent whatever the budget; latency is not recorded in a pool.{}",
+                cost.policy_tokens_per_problem,
+                if cost.policy_params.is_some() && cost.tester_params.is_some() {
+                    ""
+                } else {
+                    " FLOPs need both `--policy-params` and `--tester-params`."
+                }
+            );
+        }
+    }
+    if let Some(f) = &s.scale.online_cross_fitted {
+        let _ = writeln!(
+            md,
+            "\n## Online, held out\n\nHorizon chosen per fold on the other {} folds (chosen {:?}); in-sample beside it, labelled.\n\n| budget | online held out | online in-sample (tuned) |\n|---|---|---|",
+            f.folds - 1,
+            f.chosen
+        );
+        for p in &f.points {
+            let _ = writeln!(
+                md,
+                "| {} | {:.2}% | {:.2}% |",
+                p.budget,
+                100.0 * p.held_out,
+                100.0 * p.in_sample
+            );
+        }
+    }
+    md += "\n## Reward quality as tests grow\n\nThe vote as a classifier of candidates (accepted = in the pick), against ground truth, summed over shuffles. FAR = FP/(FP+TP), FRR = FN/(FN+TN), as CodeRM defines them.\n\n| m | Acc | F1 | FAR | FRR |\n|---|---|---|---|---|\n";
+    for q in &s.reward_quality {
+        let r = q.vote.rates;
+        let _ = writeln!(
+            md,
+            "| {} | {:.3} | {:.3} | {:.3} | {:.3} |",
+            q.m, r.acc, r.f1, r.far, r.frr
+        );
+    }
+    md += "\n## Published claims\n\n| claim | source | here | evidence | shown in |\n|---|---|---|---|---|\n";
+    for c in &s.claims {
+        let _ = writeln!(
+            md,
+            "| {} | {} | **{}** | {} | {} |",
+            c.claim, c.source, c.verdict, c.evidence, c.shown_in
+        );
+    }
+    md
+}
