@@ -7,6 +7,7 @@ use crate::config::ScaleConfig;
 use crate::cost::{self, CostModel, PoolTokens};
 use crate::error::{create_dir, write_file, Result};
 use crate::eval::execute_files;
+use crate::execute::Executed;
 use crate::online_folds::{online_folds, OnlineFolds};
 use crate::pool::Pool;
 use crate::report::plot::{self, Chart};
@@ -248,11 +249,24 @@ pub fn scale(
     reporter: &dyn Reporter,
     cancel: &CancellationToken,
 ) -> Result<(ScaleSummary, String)> {
-    let args = config;
     let e = &config.eval;
     let (_, run) = execute_files(
         sandbox, store, &e.bench, &e.pool, &e.limits, reporter, cancel,
     )?;
+    scale_executed(&run, sandbox.language().line_comment(), config, reporter)
+}
+
+/// [`scale`] on a pool already executed (`study` executes once for all of
+/// its reports); `comment` is the language's line comment, which the text
+/// agreement predictor strips.
+pub fn scale_executed(
+    run: &Executed,
+    comment: &str,
+    config: &ScaleConfig,
+    reporter: &dyn Reporter,
+) -> Result<(ScaleSummary, String)> {
+    let args = config;
+    let e = &config.eval;
     let (tasks, prompts, pool) = (&run.tasks, &run.prompts, &run.pool);
     let truth: Vec<f64> = tasks
         .iter()
@@ -260,13 +274,7 @@ pub fn scale(
         .collect();
     let probe = probe_predictions(args, prompts, &truth, reporter)?;
     let probe_rho = probe.as_deref().map(|p| spearman(p, &truth));
-    let similarity = similarity_predictions(
-        pool,
-        prompts,
-        &truth,
-        args,
-        sandbox.language().line_comment(),
-    );
+    let similarity = similarity_predictions(pool, prompts, &truth, args, comment);
     let similarity_rho = spearman(&similarity, &truth);
     let p = tasks.len().max(1);
     let max_m = tasks.iter().map(|t| t.generations.len()).max().unwrap_or(0);
@@ -289,6 +297,9 @@ pub fn scale(
     budgets.dedup();
 
     let tokens = cost::count(pool, prompts, &args.tokenizer)?;
+    let policy_tokens = tokens
+        .as_ref()
+        .map(|t| t.policy.iter().sum::<f64>() / p as f64);
     let mut rng = ChaCha8Rng::seed_from_u64(e.seed);
     // Each shuffle's order of every problem's generations, kept to count
     // what the generations an allocation buys cost.
@@ -363,7 +374,7 @@ pub fn scale(
                             tests_run: t / r,
                             accuracy: a / r,
                             tester_tokens,
-                            flops: compute(args, tokens.as_ref(), tester_tokens, p),
+                            flops: compute(args, policy_tokens, tester_tokens),
                         }
                     })
                     .collect(),
@@ -460,13 +471,16 @@ pub fn scale(
             e.seed,
         ),
         difficulty_budget: third,
-        cost: tokens.as_ref().map(|t| CostModel {
-            tokenizer: t.tokenizer.clone(),
-            policy_tokens_per_problem: t.policy.iter().sum::<f64>() / p as f64,
-            policy_params: args.policy_params,
-            tester_params: args.tester_params,
-            note: cost::NOTE,
-        }),
+        cost: tokens
+            .as_ref()
+            .zip(policy_tokens)
+            .map(|(t, policy)| CostModel {
+                tokenizer: t.tokenizer.clone(),
+                policy_tokens_per_problem: policy,
+                policy_params: args.policy_params,
+                tester_params: args.tester_params,
+                note: cost::NOTE,
+            }),
         online_cross_fitted: cross_fitted,
     };
     create_dir(&e.out)?;
@@ -528,13 +542,12 @@ fn tester_tokens(t: &PoolTokens, order: &[Vec<usize>], b: &[usize]) -> f64 {
 /// Policy plus tester FLOPs per problem, when both models' sizes are known.
 fn compute(
     args: &ScaleConfig,
-    tokens: Option<&PoolTokens>,
+    policy_tokens: Option<f64>,
     tester_tokens: Option<f64>,
-    problems: usize,
 ) -> Option<f64> {
-    let policy = tokens?.policy.iter().sum::<f64>() / problems as f64;
     Some(
-        cost::flops(args.policy_params?, policy) + cost::flops(args.tester_params?, tester_tokens?),
+        cost::flops(args.policy_params?, policy_tokens?)
+            + cost::flops(args.tester_params?, tester_tokens?),
     )
 }
 

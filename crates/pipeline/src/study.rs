@@ -9,15 +9,15 @@
 //! into `OUT/report/`, measures how the vote's quality as a reward (Acc,
 //! F1, FAR, FRR against ground truth) moves as tests grow, and checks the
 //! published claims it can against this data in `OUT/study.md` and
-//! `OUT/study.json`. Verdicts come from the run store, so the second and
-//! third pass over the pool execute nothing.
+//! `OUT/study.json`. The pool is executed (through the run store) once, and
+//! every report is made from that one execution.
 
-use crate::config::{EvalConfig, ScaleConfig};
+use crate::config::ScaleConfig;
 use crate::error::{create_dir, write_file, Result};
-use crate::eval::{eval, execute_files};
-use crate::report::{write_json, Judged, Summary};
+use crate::eval::execute_files;
+use crate::report::{self, write_json, Judged, Summary};
 use crate::reporter::Reporter;
-use crate::scale::{scale, shuffle_generations, ScaleSummary};
+use crate::scale::{scale_executed, shuffle_generations, ScaleSummary};
 use crate::session::Sandbox;
 use codejury_core::metrics::{vote_quality, Confusion, Task};
 use codejury_core::Rule;
@@ -81,18 +81,17 @@ pub fn study(
 ) -> Result<(StudySummary, String)> {
     let out = config.eval.out.clone();
     create_dir(&out)?;
-    let mut scale_config = config.clone();
-    scale_config.eval.out = out.join("scale");
-    let (scaled, _) = scale(sandbox, store, &scale_config, reporter, cancel)?;
-    let eval_config = EvalConfig {
-        out: out.join("report"),
-        ..config.eval.clone()
-    };
-    let report = eval(sandbox, store, &eval_config, reporter, cancel)?.report;
     let e = &config.eval;
     let (_, run) = execute_files(
         sandbox, store, &e.bench, &e.pool, &e.limits, reporter, cancel,
     )?;
+    let mut scale_config = config.clone();
+    scale_config.eval.out = out.join("scale");
+    let comment = sandbox.language().line_comment();
+    let (scaled, _) = scale_executed(&run, comment, &scale_config, reporter)?;
+    let report = Summary::build(&run.tasks, &run.pool, e.repeats, e.seed);
+    let title = format!("codejury study · {}", e.bench.bench);
+    report::write(&out.join("report"), &title, &report, &run)?;
     let quality = reward_quality(&run.tasks, config.rule, e.repeats.max(1), e.seed);
     let claims = claims(config, &scaled, &report, &quality);
     let summary = StudySummary {
