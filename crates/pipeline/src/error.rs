@@ -26,6 +26,9 @@ pub enum Error {
     /// No usable Python interpreter.
     #[error(transparent)]
     Python(#[from] NoPython),
+    /// A process language's compiler or runtime is not installed.
+    #[error(transparent)]
+    Toolchain(#[from] codejury_langs::MissingTool),
     /// The language's own tools failed (its parser would not run).
     #[error(transparent)]
     Language(#[from] LanguageError),
@@ -84,6 +87,7 @@ impl Hint for Error {
             Error::Sandbox(e) => e.hint(),
             Error::Store(e) => e.hint(),
             Error::Python(e) => e.hint(),
+            Error::Toolchain(e) => e.hint(),
             Error::Language(e) => e.hint(),
             Error::Generation(e) => e.hint(),
             Error::Cancelled => {

@@ -3,9 +3,10 @@
 
 use crate::config::EngineSettings;
 use crate::error::Result;
-use codejury_core::Language;
+use codejury_core::{Lang, Language};
+use codejury_langs::{ExecLanguage, ExecToolchain};
 use codejury_python::{Python, PythonToolchain};
-use codejury_sandbox::{Engine, EngineConfig};
+use codejury_sandbox::{Engine, EngineConfig, Toolchain};
 use codejury_store::Store;
 use std::path::Path;
 use std::sync::Arc;
@@ -18,15 +19,28 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    /// Starts the sandbox for Python, the language of every benchmark
-    /// codejury grades today: resolves the interpreter and proves the
-    /// isolation by starting a worker.
+    /// Starts the sandbox for `settings.language`: resolves its toolchain
+    /// (the interpreter, or the compilers and runtimes of a process
+    /// language, with an error naming what to install when one is missing)
+    /// and proves the isolation by starting a worker.
     pub fn start(settings: &EngineSettings) -> Result<Sandbox> {
-        let toolchain = match &settings.python {
-            Some(p) => PythonToolchain::named(&p.to_string_lossy())?,
-            None => PythonToolchain::resolve()?,
+        let (language, toolchain): (Arc<dyn Language>, Arc<dyn Toolchain>) = match settings.language
+        {
+            Lang::Python => {
+                let toolchain = match &settings.python {
+                    Some(p) => PythonToolchain::named(&p.to_string_lossy())?,
+                    None => PythonToolchain::resolve()?,
+                };
+                (Arc::new(Python::new(&toolchain)), Arc::new(toolchain))
+            }
+            lang => {
+                let toolchain = ExecToolchain::resolve(lang, &codejury_bench::fetch::cache_dir())?;
+                let language = ExecLanguage::new(lang).ok_or_else(|| {
+                    crate::Error::Config(format!("{lang} has no process harness"))
+                })?;
+                (Arc::new(language), Arc::new(toolchain))
+            }
         };
-        let language = Arc::new(Python::new(&toolchain));
         let mut config = EngineConfig {
             mode: settings.mode,
             ..EngineConfig::default()
@@ -34,7 +48,7 @@ impl Sandbox {
         if let Some(w) = settings.workers {
             config.workers = w.max(1);
         }
-        let engine = Engine::new(config, Arc::new(toolchain))?;
+        let engine = Engine::new(config, toolchain)?;
         Ok(Sandbox { language, engine })
     }
 

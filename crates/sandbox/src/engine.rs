@@ -718,7 +718,11 @@ impl Engine {
             return (false, Vec::new());
         }
         let mut handed_back = Vec::new();
-        let patience = Duration::from_millis(job.limits.wall_ms) + WATCHDOG_SLACK;
+        let patience = Duration::from_millis(
+            job.limits
+                .wall_ms
+                .saturating_add(self.ctx.toolchain.build_allowance_ms()),
+        ) + WATCHDOG_SLACK;
         loop {
             let line = match wk.recv(patience) {
                 Ok(l) => l,

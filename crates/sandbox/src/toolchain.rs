@@ -91,6 +91,14 @@ pub trait Toolchain: Send + Sync + fmt::Debug {
     /// How much memory a worker needs and how it is limited.
     fn memory(&self) -> MemoryPolicy;
 
+    /// Wall-clock time a worker may spend building a pair's program before
+    /// it answers, on top of the pair's own limit: the watchdog waits this
+    /// much longer before it calls a compiling worker stuck. Languages
+    /// whose harness builds nothing need none (the default).
+    fn build_allowance_ms(&self) -> u64 {
+        0
+    }
+
     /// Builds a job's candidate before its pairs run. Interpreted languages
     /// have nothing to build (the default); a failure is an `error` verdict
     /// for every pair of the job, never a sandbox error.

@@ -59,7 +59,7 @@ impl PoolArgs {
                 },
             },
             limits: self.limits.settings(),
-            engine: self.engine.settings(),
+            engine: self.engine.settings_for(self.bench.bench.language()),
             store: self.store.store.clone(),
             out,
             repeats,

@@ -59,7 +59,9 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
             data: args.data,
         }),
         limits: args.limits.settings(),
-        engine: args.engine.settings(),
+        engine: args
+            .engine
+            .settings_for(args.bench.map_or(Default::default(), |b| b.language())),
         store: args.store.store,
     };
     let cancel = cancel_on_ctrl_c();

@@ -34,7 +34,7 @@ pub struct Args {
 /// Runs the command.
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let data = args.bench.spec().load()?;
-    let sandbox = Sandbox::start(&args.engine.settings())?;
+    let sandbox = Sandbox::start(&args.engine.settings_for(args.bench.bench.language()))?;
     let store = open_store(args.store.as_deref())?;
     let runner = CachedRunner::new(sandbox.engine(), &store);
     let (s, rows) = label::label_samples(&runner, &data, &args.samples, &Progress::new(false))?;

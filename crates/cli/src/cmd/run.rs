@@ -112,7 +112,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         out: args.out,
         repeats: args.repeats,
         limits: args.limits.settings(),
-        engine: args.engine.settings(),
+        engine: args.engine.settings_for(args.bench.bench.language()),
         store: args.store.store,
     };
     config.validate()?;

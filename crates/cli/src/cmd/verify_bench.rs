@@ -21,7 +21,7 @@ pub struct Args {
 /// Runs the command; exits 1 if any canonical solution fails.
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let data = args.bench.spec().load()?;
-    let sandbox = Sandbox::start(&args.engine.settings())?;
+    let sandbox = Sandbox::start(&args.engine.settings_for(args.bench.bench.language()))?;
     let s = label::verify(&sandbox, &data, &Progress::new(false))?;
     out.summary(&s, || {
         println!(

@@ -1,0 +1,153 @@
+//! MBXP through the product: `label` on mxeval's published samples agrees
+//! with mxeval's own way of running them (`scripts/mxeval_way.py`: one
+//! compile and one process per program, its commands and timeouts), and
+//! `verify-bench` reports every canonical solution that fails, with why.
+
+mod common;
+use common::{codejury, data_dir, json_of};
+use std::path::Path;
+
+/// (language, MBXP file, samples file, samples checked here): the compiled
+/// languages cost mxeval's way 1.5–3 s a sample, so fewer of them.
+const LANGS: [(&str, &str, &str, usize); 8] = [
+    ("javascript", "mbjsp_release_v1.2", "mbjsp", 40),
+    ("php", "mbphp_release_v1.2", "mbphp", 40),
+    ("ruby", "mbrbp_release_v1.2", "mbrbp", 40),
+    ("perl", "mbplp_release_v1", "mbplp", 40),
+    ("go", "mbgp_release_v1.1", "mbgp", 25),
+    ("typescript", "mbtsp_release_v1.2", "mbtsp", 10),
+    ("java", "mbjp_release_v1.2", "mbjp", 10),
+    ("cpp", "mbcpp_release_v1.2", "mbcpp", 10),
+];
+
+fn jsonl(path: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn first_samples(file: &Path, n: usize, out: &Path) {
+    use std::io::{BufRead, Write};
+    let f = std::fs::File::open(file).unwrap();
+    let lines = std::io::BufReader::new(flate2::read::GzDecoder::new(f)).lines();
+    let mut w = std::fs::File::create(out).unwrap();
+    for line in lines.take(n) {
+        writeln!(w, "{}", line.unwrap()).unwrap();
+    }
+}
+
+#[test]
+fn labels_of_mxevals_samples_agree_with_mxevals_way_in_every_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let mbxp = data_dir().join("mxeval/mbxp");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/mxeval_way.py");
+    let store = dir.path().join("store.sqlite");
+    let mut table = Vec::new();
+    let mut wrong = Vec::new();
+    for (lang, file, samples, n) in LANGS {
+        let picked = dir.path().join(format!("{lang}.jsonl"));
+        first_samples(
+            &mbxp.join(format!("samples/{samples}_samples.jsonl.gz")),
+            n,
+            &picked,
+        );
+        let ours = dir.path().join(format!("{lang}.labels.jsonl"));
+        let out = codejury()
+            .args([
+                "label",
+                "--bench",
+                &format!("mbxp-{lang}"),
+                "--json",
+                "--samples",
+            ])
+            .arg(&picked)
+            .arg("--out")
+            .arg(&ours)
+            .arg("--store")
+            .arg(&store)
+            .output()
+            .unwrap();
+        let summary = json_of(out);
+        let theirs = dir.path().join(format!("{lang}.mxeval.jsonl"));
+        let status = std::process::Command::new("python3")
+            .arg(&script)
+            .arg(lang)
+            .arg(mbxp.join(format!("{file}.jsonl.gz")))
+            .arg(&picked)
+            .arg(&theirs)
+            .status()
+            .unwrap();
+        assert!(status.success(), "{lang}: mxeval_way.py failed");
+        let (ours, theirs) = (jsonl(&ours), jsonl(&theirs));
+        assert_eq!(ours.len(), n, "{lang}: one label per sample");
+        assert_eq!(theirs.len(), n);
+        let mut agree = 0;
+        for (a, b) in ours.iter().zip(&theirs) {
+            assert_eq!(a["task_id"], b["task_id"]);
+            if a["passed"] == b["passed"] {
+                agree += 1;
+            } else if b["passed"] == true
+                && a["message"].as_str().unwrap_or("").contains("early exit")
+            {
+                // Ours is stricter on purpose: an exit(0) before the last
+                // check is a pass to mxeval, a fail here.
+                agree += 1;
+            } else {
+                wrong.push(format!("{lang} {}: ours {a} / mxeval's {b}", a["task_id"]));
+            }
+        }
+        table.push(format!(
+            "{lang}: {agree}/{n} agree, {} pass",
+            summary["passed"]
+        ));
+        assert!(
+            summary["passed"].as_u64().unwrap() > 0,
+            "{lang}: nothing passed: {summary}"
+        );
+    }
+    eprintln!("{}", table.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "labels disagree with mxeval's way:\n{}",
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn verify_bench_names_every_failing_canonical_solution() {
+    let out = codejury()
+        .args(["verify-bench", "--bench", "mbxp-ruby", "--json"])
+        .output()
+        .unwrap();
+    let s = json_of(out);
+    let total = s["total"].as_u64().unwrap();
+    let passed = s["passed"].as_u64().unwrap();
+    let failures = s["failures"].as_array().unwrap();
+    assert!(total > 800 && passed > 0, "{s}");
+    assert_eq!(failures.len() as u64, total - passed, "{s}");
+    for f in failures {
+        assert!(
+            !f["message"].as_str().unwrap_or("").is_empty() || f["verdict"] != "pass",
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_toolchain_names_what_to_install() {
+    let python = std::fs::canonicalize("/usr/bin/python3").unwrap();
+    let out = codejury()
+        .env("PATH", "/nonexistent")
+        .env("CODEJURY_PYTHON", python)
+        .args(["label", "--bench", "mbxp-go", "--samples", "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("`go` is not on PATH") && err.contains("golang-go"),
+        "{err}"
+    );
+}

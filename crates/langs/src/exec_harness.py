@@ -1,0 +1,446 @@
+# codejury sandbox harness for languages that run as processes ("exec
+# zygote"): C++, Go, Java, JavaScript, TypeScript, PHP, Ruby and Perl.
+#
+# The Rust supervisor starts this file once per worker, already inside the
+# worker's isolation (namespaces, landlock, seccomp, cgroup, no
+# capabilities), with the language's recipe as JSON in argv[1].  It reads
+# one job per line on stdin and writes one JSON verdict line per (candidate,
+# test) pair, in the wire protocol of `codejury_sandbox::toolchain`.
+#
+# A pair's program is the candidate, then the test program, then an
+# epilogue the harness writes with a secret made for that pair.  The
+# program is built (if the language builds) and run as a process of its own,
+# in its own process group; a pair passes only if the process exits 0 *and*
+# its output carries the secret, which only the epilogue prints, after the
+# test's last check.  A candidate that exits early (`exit(0)`,
+# `System.exit(0)`, `process.exit(0)`, `os.Exit(0)`) never reaches the
+# epilogue, so it cannot pass.  The compiler runs inside the same walls as
+# the program, with its own CPU, wall-clock and output limits.
+#
+# Trust boundary: this process never runs candidate code; its children do.
+# After every pair everything the pair started is killed (in a PID
+# namespace: every process but this one) and its scratch files removed.
+
+import json
+import os
+import re
+import resource
+import secrets
+import select
+import signal
+import sys
+import time
+
+RECIPE = json.loads(sys.argv[1])
+_POLL = 0.005
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_ms_of(pid):
+    """CPU time of a live process and its reaped children, in ms."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) * 1000.0 / _TICK
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _tail(data, limit=2000):
+    text = data.decode("utf-8", "replace").strip()
+    if len(text) > limit:
+        text = "..." + text[-limit:]
+    return text
+
+
+# --- the programs -------------------------------------------------------
+
+_CPP_MAIN = re.compile(r"\bint\s+main\s*\(([^)]*)\)")
+_GO_MAIN = re.compile(r"\bfunc\s+main\s*\(\s*\)")
+
+
+def _php_closed(text):
+    """Whether PHP text ends outside a `<?php` block (after a `?>`)."""
+    opened = text.rfind("<?php")
+    closed = text.rfind("?>")
+    return closed > opened
+
+
+_GO_IMPORT_LINE = re.compile(r'^\s*import\s+("[^"]+"|\w+\s+"[^"]+")\s*$')
+_GO_IMPORT_BLOCK = re.compile(r'^\s*import\s*\(([^)]*)\)', re.M)
+_GO_PACKAGE = re.compile(r'^\s*package\s+\w+\s*$', re.M)
+
+
+def _go_hoist_imports(candidate, test):
+    """Go wants every import before the first declaration: a test's
+    imports move up to just after the candidate's package clause (those the
+    candidate already has are dropped, a second import of one is an
+    error)."""
+    specs = []
+    for m in _GO_IMPORT_BLOCK.finditer(test):
+        specs.extend(s.strip() for s in m.group(1).splitlines() if s.strip())
+    test = _GO_IMPORT_BLOCK.sub("", test)
+    kept = []
+    for line in test.splitlines(True):
+        m = _GO_IMPORT_LINE.match(line)
+        if m:
+            specs.append(m.group(1))
+        else:
+            kept.append(line)
+    test = "".join(kept)
+    new = [s for s in specs if s not in candidate]
+    package = _GO_PACKAGE.search(candidate)
+    if new and package:
+        at = package.end()
+        candidate = candidate[:at] + "\n" + "".join("import %s\n" % s for s in new) + candidate[at:]
+    return candidate, test
+
+
+def assemble(lang, candidate, test, secret):
+    """The source of one pair's program, and an error if the test has no
+    entry the harness can wrap."""
+    line = "\\n" + secret + "\\n"
+    if lang == "cpp":
+        m = _CPP_MAIN.search(test)
+        if not m:
+            return None, "the test has no `int main(...)` to run"
+        params = m.group(1).strip()
+        args = "" if params in ("", "void") else "argc, argv"
+        test = test[: m.start()] + "int cj_test_main(" + m.group(1) + ")" + test[m.end():]
+        epilogue = (
+            "\n#include <cstdio>\n"
+            "int main(int argc, char* argv[]) {\n"
+            "    (void)argc; (void)argv;\n"
+            "    int cj_status = cj_test_main(%s);\n"
+            "    if (cj_status == 0) { std::fputs(\"%s\", stdout); std::fflush(stdout); }\n"
+            "    return cj_status;\n"
+            "}\n" % (args, line)
+        )
+        return candidate + "\n" + test + epilogue, None
+    if lang == "go":
+        m = _GO_MAIN.search(test)
+        if not m:
+            return None, "the test has no `func main()` to run"
+        test = test[: m.start()] + "func cj_test_main()" + test[m.end():]
+        candidate, test = _go_hoist_imports(candidate, test)
+        # `print` is a builtin (stderr, unbuffered): no import to add.
+        epilogue = '\nfunc main() {\n\tcj_test_main()\n\tprint("%s")\n}\n' % line
+        return candidate + "\n" + test + epilogue, None
+    if lang == "java":
+        epilogue = (
+            "\nclass CjEntry {\n"
+            "    public static void main(String[] args) throws Throwable {\n"
+            "        Main.main(args);\n"
+            "        System.out.print(\"%s\");\n"
+            "        System.out.flush();\n"
+            "    }\n"
+            "}\n" % line
+        )
+        return candidate + "\n" + test + epilogue, None
+    if lang in ("javascript", "typescript"):
+        return candidate + "\n" + test + '\n;process.stdout.write("%s");\n' % line, None
+    if lang == "php":
+        text = candidate + "\n" + test
+        opener = "<?php " if _php_closed(text) else ""
+        return text + '\n%secho "%s";\n' % (opener, line), None
+    if lang == "ruby":
+        return candidate + "\n" + test + '\n$stdout.write("%s")\n$stdout.flush\n' % line, None
+    if lang == "perl":
+        return candidate + "\n" + test + '\n;print STDOUT "%s";\n' % line, None
+    return None, "the harness does not know the language %r" % lang
+
+
+# --- processes ----------------------------------------------------------
+
+
+class Zygote:
+    def __init__(self):
+        self.pid1 = os.getpid() == 1
+        self.scratch = os.environ.get("CODEJURY_SCRATCH", os.getcwd())
+        self.oom_file = os.environ.get("CODEJURY_OOM_CONTROL") or None
+        self.oom_seen = self.oom_kills()
+        os.chdir(self.scratch)
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGXFSZ):
+            signal.signal(sig, signal.SIG_DFL)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        self.base_env = {}
+        for key in ("PATH", "LANG", "HOME", "TMPDIR"):
+            if key in os.environ:
+                self.base_env[key] = os.environ[key]
+        self.env = self.base_env
+
+    def emit(self, obj):
+        data = (json.dumps(obj) + "\n").encode()
+        while data:
+            n = os.write(1, data)
+            data = data[n:]
+
+    def oom_kills(self):
+        if not self.oom_file:
+            return 0
+        try:
+            with open(self.oom_file) as f:
+                for line in f:
+                    if line.startswith("oom_kill "):
+                        return int(line.split()[1])
+        except OSError:
+            pass
+        return 0
+
+    def sweep(self, pid):
+        """Kills everything the pair left behind and reaps it."""
+        if self.pid1:
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        else:
+            for target in (-pid, pid):
+                try:
+                    os.kill(target, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+        while True:
+            try:
+                p, _ = os.waitpid(-1, 0 if self.pid1 else os.WNOHANG)
+            except ChildProcessError:
+                break
+            except InterruptedError:
+                continue
+            if p == 0:
+                break
+
+    def clean(self, path):
+        for root, dirs, files in os.walk(path, topdown=False):
+            for name in files:
+                try:
+                    os.unlink(os.path.join(root, name))
+                except OSError:
+                    pass
+            for name in dirs:
+                full = os.path.join(root, name)
+                try:
+                    if os.path.islink(full):
+                        os.unlink(full)
+                    else:
+                        os.rmdir(full)
+                except OSError:
+                    pass
+        try:
+            os.rmdir(path)
+        except OSError:
+            pass
+
+    def execute(self, argv, cwd, limits):
+        """Runs argv in its own process group under `limits` (cpu_ms,
+        wall_ms, output_bytes, fsize_bytes, rlimit_as_bytes?,
+        rlimit_nproc?).  Returns (why, status, output, cpu_ms, wall_ms):
+        why is None when it exited by itself, else "cpu", "wall" or
+        "output"."""
+        out_r, out_w = os.pipe()
+        started = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setpgid(0, 0)
+                cpu = max(1, int((limits["cpu_ms"] + 999) // 1000)) + 1
+                resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+                resource.setrlimit(resource.RLIMIT_FSIZE, (limits["fsize_bytes"],) * 2)
+                if limits.get("rlimit_as_bytes"):
+                    resource.setrlimit(resource.RLIMIT_AS, (limits["rlimit_as_bytes"],) * 2)
+                if limits.get("rlimit_nproc"):
+                    resource.setrlimit(resource.RLIMIT_NPROC, (limits["rlimit_nproc"],) * 2)
+                devnull = os.open("/dev/null", os.O_RDONLY)
+                os.dup2(devnull, 0)
+                os.dup2(out_w, 1)
+                os.dup2(out_w, 2)
+                os.closerange(3, 1 << 16)
+                os.chdir(cwd)
+                os.execve(argv[0], argv, self.env)
+            except BaseException as exc:
+                try:
+                    os.write(2, ("cannot start %s: %s" % (argv[0], exc)).encode())
+                finally:
+                    os._exit(127)
+        os.close(out_w)
+        output = bytearray()
+        why = None
+        deadline = started + limits["wall_ms"] / 1000.0
+        cpu_ms = 0.0
+        status = None
+        usage = None
+        open_fd = True
+        while True:
+            # The pair ends when its process does: a child it left behind
+            # holding the output pipe open does not keep it running.
+            p, st, ru = os.wait4(pid, os.WNOHANG)
+            if p == pid:
+                status, usage = st, ru
+                while open_fd and select.select([out_r], [], [], 0)[0]:
+                    chunk = os.read(out_r, 1 << 16)
+                    if not chunk:
+                        break
+                    output += chunk
+                    if len(output) > limits["output_bytes"]:
+                        why = "output"
+                        break
+                break
+            left = deadline - time.monotonic()
+            if left <= 0:
+                why = "wall"
+                break
+            if open_fd:
+                try:
+                    ready, _, _ = select.select([out_r], [], [], min(left, _POLL))
+                except InterruptedError:
+                    continue
+                if ready:
+                    chunk = os.read(out_r, 1 << 16)
+                    if not chunk:
+                        open_fd = False
+                    else:
+                        output += chunk
+                        if len(output) > limits["output_bytes"]:
+                            why = "output"
+                            break
+                    continue
+            else:
+                time.sleep(_POLL)
+            used = _cpu_ms_of(pid)
+            if used is not None:
+                cpu_ms = used
+                if used > limits["cpu_ms"]:
+                    why = "cpu"
+                    break
+        if why is not None and status is None:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            _, status, usage = os.wait4(pid, 0)
+        if usage is not None:
+            cpu_ms = max(cpu_ms, (usage.ru_utime + usage.ru_stime) * 1000.0)
+        os.close(out_r)
+        self.sweep(pid)
+        return why, status, bytes(output), cpu_ms, (time.monotonic() - started) * 1000.0
+
+    def died(self, status, limits):
+        """The verdict for a run that ended by itself with `status`, not
+        counting the secret (a pass is decided by the caller)."""
+        oom = self.oom_kills()
+        oom_killed, self.oom_seen = oom > self.oom_seen, oom
+        if oom_killed:
+            return ("memory", "memory limit of %d MiB reached" % (limits["memory_bytes"] >> 20))
+        if os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            if sig == signal.SIGXCPU:
+                return ("timeout", "CPU limit of %d ms reached" % limits["cpu_ms"])
+            if sig == signal.SIGXFSZ:
+                return ("error", "file size limit of %d bytes reached" % limits["fsize_bytes"])
+            if sig == signal.SIGABRT:
+                # C++'s uncaught exception (a failed check) ends in abort().
+                return ("fail", "aborted (an uncaught exception)")
+            return ("killed", "killed by signal %s" % signal.Signals(sig).name)
+        return None
+
+    def stopped(self, why, limits, what):
+        if why == "cpu":
+            return ("timeout", "%sCPU limit of %d ms reached" % (what, limits["cpu_ms"]))
+        if why == "wall":
+            return ("timeout", "%swall-clock limit of %.3fs reached" % (what, limits["wall_ms"] / 1000.0))
+        return ("output-limit", "%swrote more than %d bytes of output" % (what, limits["output_bytes"]))
+
+    def fill(self, argv, paths):
+        return [a.format(**paths) for a in argv]
+
+    def build(self, paths, limits):
+        """Builds one pair's program: None when it built, else the
+        verdict (an `error`) saying why not, and the CPU time spent."""
+        build_limits = dict(limits)
+        build_limits.update(RECIPE["build_limits"])
+        spent = 0.0
+        for step in RECIPE["build"]:
+            argv = self.fill(step["argv"], paths)
+            why, status, output, cpu_ms, _ = self.execute(argv, paths["dir"], build_limits)
+            spent += cpu_ms
+            if why is not None:
+                _, message = self.stopped(why, build_limits, "the compiler: ")
+                return ("error", "the candidate does not build: " + message), spent
+            died = self.died(status, build_limits)
+            if died is not None:
+                return ("error", "the candidate does not build: compiler " + died[1]), spent
+            code = os.WEXITSTATUS(status)
+            if code not in step.get("ok", [0]):
+                return ("error", "the candidate does not build (exit %d): %s" % (code, _tail(output))), spent
+            for need in step.get("produces", []):
+                if not os.path.exists(need.format(**paths)):
+                    return ("error", "the candidate does not build: %s" % _tail(output)), spent
+        return None, spent
+
+    def run_pair(self, job, i, test):
+        jid = job["job"]
+        limits = job["limits"]
+        started = time.monotonic()
+        secret = secrets.token_hex(16)
+        source, bad = assemble(RECIPE["lang"], job["code"], test["code"], secret)
+        if bad is not None:
+            return self.emit({"job": jid, "test": i, "verdict": "error", "message": bad,
+                              "cpu_ms": 0.0, "wall_ms": 0.0})
+        pair_dir = os.path.join(self.scratch, "pair")
+        self.clean(pair_dir)
+        os.mkdir(pair_dir)
+        paths = {"dir": pair_dir, "src": os.path.join(pair_dir, RECIPE["source"])}
+        self.env = dict(self.base_env)
+        for key, value in RECIPE.get("env", {}).items():
+            self.env[key] = value.format(**paths)
+        try:
+            with open(paths["src"], "w", encoding="utf-8", errors="surrogatepass") as f:
+                f.write(source)
+            verdict, build_cpu = self.build(paths, limits)
+            if verdict is None:
+                argv = self.fill(RECIPE["run"], paths)
+                why, status, output, cpu_ms, _ = self.execute(argv, pair_dir, limits)
+                if why is not None:
+                    verdict = self.stopped(why, limits, "")
+                else:
+                    verdict = self.died(status, limits)
+                    if verdict is None:
+                        code = os.WEXITSTATUS(status)
+                        if code != 0:
+                            verdict = ("fail", "exit status %d: %s" % (code, _tail(output)))
+                        elif secret.encode() not in output:
+                            verdict = ("fail", "the program exited 0 before the test's last check ran "
+                                               "(an early exit): " + _tail(output, 400))
+                        else:
+                            verdict = ("pass", "")
+            else:
+                cpu_ms = 0.0
+            status, message = verdict
+            self.emit({"job": jid, "test": i, "verdict": status, "message": message,
+                       "cpu_ms": cpu_ms, "wall_ms": (time.monotonic() - started) * 1000.0,
+                       "prof": {"define": build_cpu, "fork": 0.0, "test": cpu_ms}})
+        finally:
+            self.clean(pair_dir)
+
+    def run_job(self, job):
+        for i, test in enumerate(job["tests"]):
+            if test.get("format") != "program":
+                self.emit({"job": job["job"], "test": i, "verdict": "error",
+                           "message": "this harness runs `program` tests, not %r" % test.get("format"),
+                           "cpu_ms": 0.0, "wall_ms": 0.0})
+                continue
+            self.run_pair(job, i, test)
+
+    def serve(self):
+        self.emit({"ready": True, "pid": os.getpid(), "lang": RECIPE["lang"]})
+        for line in sys.stdin:
+            line = line.strip()
+            if not line:
+                continue
+            job = json.loads(line)
+            self.run_job(job)
+            self.emit({"job": job["job"], "done": True})
+
+
+if __name__ == "__main__":
+    Zygote().serve()
