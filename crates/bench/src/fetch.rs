@@ -286,15 +286,22 @@ pub fn locate(file: &DataFile) -> Result<PathBuf, BenchError> {
 
 /// The sha256 of a file, hex.
 pub fn sha256_file(path: &Path) -> Result<String, BenchError> {
-    let io = |source| BenchError::Io {
+    let f = std::fs::File::open(path).map_err(|source| BenchError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let mut f = std::fs::File::open(path).map_err(io)?;
+    })?;
+    sha256_of(f, path)
+}
+
+/// The sha256 of everything `reader` yields, hex; `path` names it in errors.
+fn sha256_of(mut reader: impl Read, path: &Path) -> Result<String, BenchError> {
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
-        let n = f.read(&mut buf).map_err(io)?;
+        let n = reader.read(&mut buf).map_err(|source| BenchError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         if n == 0 {
             break;
         }
@@ -322,22 +329,11 @@ pub fn verify_content(path: &Path, sha256: &str) -> Result<(), BenchError> {
     if !path.to_string_lossy().ends_with(".gz") {
         return verify(path, sha256);
     }
-    let io = |source| BenchError::Io {
+    let f = std::fs::File::open(path).map_err(|source| BenchError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let f = std::fs::File::open(path).map_err(io)?;
-    let mut gz = flate2::read::GzDecoder::new(f);
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = gz.read(&mut buf).map_err(io)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    let actual = hex::encode(h.finalize());
+    })?;
+    let actual = sha256_of(flate2::read::GzDecoder::new(f), path)?;
     if actual != sha256 {
         return Err(BenchError::Checksum {
             path: path.to_path_buf(),

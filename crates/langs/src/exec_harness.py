@@ -409,8 +409,8 @@ class Zygote:
                         if code != 0:
                             verdict = ("fail", "exit status %d: %s" % (code, _tail(output)))
                         elif secret.encode() not in output:
-                            verdict = ("fail", "the program exited 0 before the test's last check ran "
-                                               "(an early exit): " + _tail(output, 400))
+                            verdict = ("fail", "the program exited 0 without reaching the end of its test "
+                                               "(an early exit, or a test that never ran): " + _tail(output, 400))
                         else:
                             verdict = ("pass", "")
             else:
