@@ -106,12 +106,14 @@ def assemble(lang, candidate, test, secret):
             return None, "the test has no `int main(...)` to run"
         params = m.group(1).strip()
         args = "" if params in ("", "void") else "argc, argv"
-        test = test[: m.start()] + "int cj_test_main(" + m.group(1) + ")" + test[m.end():]
+        test = _returning_main(test, m)
+        if test is None:
+            return None, "the test's `main` never closes"
         epilogue = (
             "\n#include <cstdio>\n"
             "int main(int argc, char* argv[]) {\n"
             "    (void)argc; (void)argv;\n"
-            "    int cj_status = cj_test_main(%s);\n"
+            "    int cj_status = cj_main(%s);\n"
             "    if (cj_status == 0) { std::fputs(\"%s\", stdout); std::fflush(stdout); }\n"
             "    return cj_status;\n"
             "}\n" % (args, line)
@@ -148,6 +150,166 @@ def assemble(lang, candidate, test, secret):
     if lang == "perl":
         return candidate + "\n" + test + '\n;print STDOUT "%s";\n' % line, None
     return None, "the harness does not know the language %r" % lang
+
+
+def _close_brace(text, start):
+    """Index of the brace closing the block opened at text[start] ('{'),
+    skipping strings, characters and comments; None if it never closes."""
+    depth = 0
+    i = start
+    n = len(text)
+    while i < n:
+        c = text[i]
+        if c == "/" and text.startswith("//", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+        elif c == "/" and text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            i = n if j < 0 else j + 1
+        elif c in "\"'`":
+            i += 1
+            while i < n and text[i] != c and not (c != "`" and text[i] == "\n"):
+                if text[i] == "\\":
+                    i += 1
+                i += 1
+        elif c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return None
+
+
+def _returning_main(test, m):
+    """The test with the `main` matched by m renamed `cj_main` and ending in
+    `return 0;` (falling off the end of `main` returns 0; of any other
+    function it is undefined behaviour)."""
+    open_at = test.find("{", m.end())
+    close_at = _close_brace(test, open_at) if open_at >= 0 else None
+    if close_at is None:
+        return None
+    renamed = test[: m.start()] + "int cj_main(" + m.group(1) + ")" + test[m.end():close_at]
+    return renamed + "\n    return 0;\n" + test[close_at:]
+
+
+_GO_TOP_DECL = re.compile(r"^(?:func|var|const|type)\s+([A-Za-z_]\w*)", re.M)
+_JAVA_CLASS = re.compile(r"^\s*(?:public\s+|final\s+|abstract\s+)*(?:class|interface|enum|record)\s+([A-Za-z_]\w*)", re.M)
+
+
+def combine(lang, candidate, tests):
+    """One program holding the candidate and every test, each test in a unit
+    of its own chosen at run time by the first argument; after the chosen
+    test returns, the program copies the line it reads on stdin (the pair's
+    secret) to stdout.  Returns (source, None) or (None, why not)."""
+    n = len(tests)
+    if lang == "cpp":
+        includes, units, calls = [], [], []
+        for i, test in enumerate(tests):
+            kept = []
+            for line in test.splitlines(True):
+                if line.lstrip().startswith("#include"):
+                    includes.append(line.strip())
+                else:
+                    kept.append(line)
+            test = "".join(kept)
+            m = _CPP_MAIN.search(test)
+            if not m:
+                return None, "test %d has no `int main(...)` to run" % i
+            params = m.group(1).strip()
+            args = "" if params in ("", "void") else "argc, argv"
+            body = _returning_main(test, m)
+            if body is None:
+                return None, "test %d's `main` never closes" % i
+            units.append("namespace cj_t%d {\n%s\n}\n" % (i, body))
+            calls.append("        case %d: cj_status = cj_t%d::cj_main(%s); break;\n" % (i, i, args))
+        head = "".join(sorted(set(i + "\n" for i in includes)))
+        dispatch = (
+            "\n#include <cstdio>\n#include <cstdlib>\n"
+            "int main(int argc, char* argv[]) {\n"
+            "    int cj_status = 1;\n"
+            "    switch (argc > 1 ? std::atoi(argv[1]) : -1) {\n%s"
+            "        default: return 125;\n"
+            "    }\n"
+            "    if (cj_status == 0) {\n"
+            "        char cj_secret[128] = {0};\n"
+            "        if (std::fgets(cj_secret, sizeof cj_secret, stdin)) {\n"
+            "            std::fputs(\"\\n\", stdout); std::fputs(cj_secret, stdout); std::fflush(stdout);\n"
+            "        }\n"
+            "    }\n"
+            "    return cj_status;\n"
+            "}\n" % "".join(calls)
+        )
+        return head + candidate + "\n" + "".join(units) + dispatch, None
+    if lang == "java":
+        units, calls = [], []
+        for i, test in enumerate(tests):
+            names = set(_JAVA_CLASS.findall(test))
+            if "Main" not in names:
+                return None, "test %d has no class Main" % i
+            for name in names:
+                test = re.sub(r"\b%s\b" % re.escape(name), "%s_cj%d" % (name, i), test)
+            units.append(test)
+            calls.append("            case %d: Main_cj%d.main(new String[0]); break;\n" % (i, i))
+        dispatch = (
+            "\nclass CjEntry {\n"
+            "    public static void main(String[] args) throws Throwable {\n"
+            "        switch (Integer.parseInt(args[0])) {\n%s"
+            "            default: System.exit(125);\n"
+            "        }\n"
+            "        String s = new java.io.BufferedReader(new java.io.InputStreamReader(System.in)).readLine();\n"
+            "        if (s != null) { System.out.print(\"\\n\" + s + \"\\n\"); System.out.flush(); }\n"
+            "    }\n"
+            "}\n" % "".join(calls)
+        )
+        return candidate + "\n" + "\n".join(units) + dispatch, None
+    if lang == "go":
+        units, calls = [], []
+        for i, test in enumerate(tests):
+            candidate, test = _go_hoist_imports(candidate, test)
+            names = set(_GO_TOP_DECL.findall(test))
+            if "main" not in names:
+                return None, "test %d has no `func main()`" % i
+            for name in names:
+                test = re.sub(r"\b%s\b" % re.escape(name), "%s_cj%d" % (name, i), test)
+            units.append(test)
+            calls.append("\tcase %d:\n\t\tmain_cj%d()\n" % (i, i))
+        candidate, _ = _go_hoist_imports(
+            candidate, 'import cj_os "os"\nimport cj_strconv "strconv"\nimport cj_bufio "bufio"\n')
+        dispatch = (
+            "\nfunc main() {\n"
+            "\tcj_which, _ := cj_strconv.Atoi(cj_os.Args[1])\n"
+            "\tswitch cj_which {\n%s"
+            "\tdefault:\n\t\tcj_os.Exit(125)\n"
+            "\t}\n"
+            "\tcj_secret, _ := cj_bufio.NewReader(cj_os.Stdin).ReadString('\\n')\n"
+            "\tcj_os.Stdout.WriteString(\"\\n\" + cj_secret)\n"
+            "}\n" % "".join(calls)
+        )
+        return candidate + "\n" + "\n".join(units) + dispatch, None
+    if lang == "typescript":
+        imports, units = [], []
+        for i, test in enumerate(tests):
+            kept = []
+            for line in test.splitlines(True):
+                if line.lstrip().startswith("import "):
+                    imports.append(line.strip())
+                else:
+                    kept.append(line)
+            units.append("function cj_test_%d() {\n%s\n}\n" % (i, "".join(kept)))
+        head = "".join(sorted(set(i + "\n" for i in imports)))
+        dispatch = (
+            "\ndeclare var process: any;\ndeclare var require: any;\n"
+            "const cj_tests = [%s];\n"
+            "const cj_which = Number(process.argv[2]);\n"
+            "if (!(cj_which >= 0 && cj_which < cj_tests.length)) { process.exit(125); }\n"
+            "cj_tests[cj_which]();\n"
+            "process.stdout.write(\"\\n\" + require(\"fs\").readFileSync(0, \"utf8\"));\n"
+            % ", ".join("cj_test_%d" % i for i in range(n))
+        )
+        return head + candidate + "\n" + "".join(units) + dispatch, None
+    return None, "%s programs are not built once" % lang
 
 
 # --- processes ----------------------------------------------------------
@@ -231,12 +393,18 @@ class Zygote:
         except OSError:
             pass
 
-    def execute(self, argv, cwd, limits):
+    def execute(self, argv, cwd, limits, stdin=None):
         """Runs argv in its own process group under `limits` (cpu_ms,
         wall_ms, output_bytes, fsize_bytes, rlimit_as_bytes?,
-        rlimit_nproc?).  Returns (why, status, output, cpu_ms, wall_ms):
+        rlimit_nproc?), with `stdin` (bytes, small) on its standard input,
+        else /dev/null.  Returns (why, status, output, cpu_ms, wall_ms):
         why is None when it exited by itself, else "cpu", "wall" or
         "output"."""
+        in_r = None
+        if stdin is not None:
+            in_r, in_w = os.pipe()
+            os.write(in_w, stdin)
+            os.close(in_w)
         out_r, out_w = os.pipe()
         started = time.monotonic()
         pid = os.fork()
@@ -250,8 +418,8 @@ class Zygote:
                     resource.setrlimit(resource.RLIMIT_AS, (limits["rlimit_as_bytes"],) * 2)
                 if limits.get("rlimit_nproc"):
                     resource.setrlimit(resource.RLIMIT_NPROC, (limits["rlimit_nproc"],) * 2)
-                devnull = os.open("/dev/null", os.O_RDONLY)
-                os.dup2(devnull, 0)
+                source = in_r if in_r is not None else os.open("/dev/null", os.O_RDONLY)
+                os.dup2(source, 0)
                 os.dup2(out_w, 1)
                 os.dup2(out_w, 2)
                 os.closerange(3, 1 << 16)
@@ -263,6 +431,8 @@ class Zygote:
                 finally:
                     os._exit(127)
         os.close(out_w)
+        if in_r is not None:
+            os.close(in_r)
         output = bytearray()
         why = None
         deadline = started + limits["wall_ms"] / 1000.0
@@ -354,28 +524,30 @@ class Zygote:
         return [a.format(**paths) for a in argv]
 
     def build(self, paths, limits):
-        """Builds one pair's program: None when it built, else the
-        verdict (an `error`) saying why not, and the CPU time spent."""
+        """Builds one program: (None, cpu_ms, diagnostics) when it built,
+        else (the verdict, an `error` saying why not, cpu_ms, diagnostics)."""
         build_limits = dict(limits)
         build_limits.update(RECIPE["build_limits"])
         spent = 0.0
+        said = b""
         for step in RECIPE["build"]:
             argv = self.fill(step["argv"], paths)
             why, status, output, cpu_ms, _ = self.execute(argv, paths["dir"], build_limits)
             spent += cpu_ms
+            said += output
             if why is not None:
                 _, message = self.stopped(why, build_limits, "the compiler: ")
-                return ("error", "the candidate does not build: " + message), spent
+                return ("error", "the candidate does not build: " + message), spent, said
             died = self.died(status, build_limits)
             if died is not None:
-                return ("error", "the candidate does not build: compiler " + died[1]), spent
+                return ("error", "the candidate does not build: compiler " + died[1]), spent, said
             code = os.WEXITSTATUS(status)
             if code not in step.get("ok", [0]):
-                return ("error", "the candidate does not build (exit %d): %s" % (code, _tail(output))), spent
+                return ("error", "the candidate does not build (exit %d): %s" % (code, _tail(output))), spent, said
             for need in step.get("produces", []):
                 if not os.path.exists(need.format(**paths)):
-                    return ("error", "the candidate does not build: %s" % _tail(output)), spent
-        return None, spent
+                    return ("error", "the candidate does not build: %s" % _tail(output)), spent, said
+        return None, spent, said
 
     def run_pair(self, job, i, test):
         jid = job["job"]
@@ -396,23 +568,11 @@ class Zygote:
         try:
             with open(paths["src"], "w", encoding="utf-8", errors="surrogatepass") as f:
                 f.write(source)
-            verdict, build_cpu = self.build(paths, limits)
+            verdict, build_cpu, _ = self.build(paths, limits)
             if verdict is None:
                 argv = self.fill(RECIPE["run"], paths)
                 why, status, output, cpu_ms, _ = self.execute(argv, pair_dir, limits)
-                if why is not None:
-                    verdict = self.stopped(why, limits, "")
-                else:
-                    verdict = self.died(status, limits)
-                    if verdict is None:
-                        code = os.WEXITSTATUS(status)
-                        if code != 0:
-                            verdict = ("fail", "exit status %d: %s" % (code, _tail(output)))
-                        elif secret.encode() not in output:
-                            verdict = ("fail", "the program exited 0 without reaching the end of its test "
-                                               "(an early exit, or a test that never ran): " + _tail(output, 400))
-                        else:
-                            verdict = ("pass", "")
+                verdict = self.judged(why, status, output, secret, limits)
             else:
                 cpu_ms = 0.0
             status, message = verdict
@@ -422,14 +582,157 @@ class Zygote:
         finally:
             self.clean(pair_dir)
 
+    def judged(self, why, status, output, secret, limits):
+        """The verdict of a run: a pass needs exit status 0 and the
+        secret in the output."""
+        if why is not None:
+            return self.stopped(why, limits, "")
+        verdict = self.died(status, limits)
+        if verdict is not None:
+            return verdict
+        code = os.WEXITSTATUS(status)
+        if code != 0:
+            return ("fail", "exit status %d: %s" % (code, _tail(output)))
+        if secret.encode() not in output:
+            return ("fail", "the program exited 0 without reaching the end of its test "
+                            "(an early exit, or a test that never ran): " + _tail(output, 400))
+        return ("pass", "")
+
+    def build_dir(self, name, source):
+        """A fresh directory holding `source`, and its paths."""
+        d = os.path.join(self.scratch, name)
+        self.clean(d)
+        os.mkdir(d)
+        paths = {"dir": d, "src": os.path.join(d, RECIPE["source"])}
+        self.env = dict(self.base_env)
+        for key, value in RECIPE.get("env", {}).items():
+            self.env[key] = value.format(**paths)
+        with open(paths["src"], "w", encoding="utf-8", errors="surrogatepass") as f:
+            f.write(source)
+        return paths
+
+    def snapshot(self, d):
+        """What identifies the files of a built artifact: a run that
+        changes them (to fake the next test's pass) is caught."""
+        out = []
+        for root, _, files in os.walk(d):
+            for name in files:
+                try:
+                    st = os.lstat(os.path.join(root, name))
+                except OSError:
+                    continue
+                out.append((root, name, st.st_ino, st.st_size, st.st_mtime_ns))
+        return sorted(out)
+
+    def run_built(self, job, indices, paths, build_cpu, build_wall):
+        """Runs each test of `indices` as its own process of the built
+        artifact, the secret on its stdin.  The build's cost is on the
+        first pair's record."""
+        jid = job["job"]
+        limits = job["limits"]
+        built = self.snapshot(paths["dir"])
+        for k, i in enumerate(indices):
+            started = time.monotonic()
+            if self.snapshot(paths["dir"]) != built:
+                self.emit({"job": jid, "test": i, "verdict": "sandbox-error",
+                           "message": "a run changed the built program; it was not run again",
+                           "cpu_ms": 0.0, "wall_ms": 0.0})
+                continue
+            secret = secrets.token_hex(16)
+            argv = self.fill(RECIPE["run"], paths) + [str(k)]
+            # Each run starts in an empty directory of its own: files a
+            # run leaves are not the next run's, nor the build's.
+            run_dir = os.path.join(self.scratch, "run")
+            self.clean(run_dir)
+            os.mkdir(run_dir)
+            why, status, output, cpu_ms, _ = self.execute(argv, run_dir, limits,
+                                                          stdin=(secret + "\n").encode())
+            status_word, message = self.judged(why, status, output, secret, limits)
+            first = k == 0
+            self.emit({"job": jid, "test": i, "verdict": status_word, "message": message,
+                       "cpu_ms": cpu_ms,
+                       "wall_ms": (time.monotonic() - started) * 1000.0 + (build_wall if first else 0.0),
+                       "prof": {"define": build_cpu if first else 0.0, "fork": 0.0, "test": cpu_ms}})
+
+    def build_of(self, name, source, limits):
+        """Builds `source` in directory `name`: (paths, None, cpu_ms,
+        wall_ms) or (paths, failure verdict, cpu_ms, wall_ms)."""
+        t = time.monotonic()
+        paths = self.build_dir(name, source)
+        verdict, cpu, said = self.build(paths, limits)
+        return paths, verdict, cpu, (time.monotonic() - t) * 1000.0, said
+
+    def run_combined(self, job, indices):
+        """Every test of the job built once with the candidate, each run
+        as its own process.  When that build fails, the candidate alone is
+        built: if it fails too, every test gets its error; else each test
+        is built with the candidate on its own, so a test that does not
+        build costs only itself."""
+        jid = job["job"]
+        limits = job["limits"]
+        lang = RECIPE["lang"]
+        codes = [job["tests"][i]["code"] for i in indices]
+        source, bad = combine(lang, job["code"], codes)
+        try:
+            if bad is None:
+                paths, verdict, cpu, wall, said = self.build_of("build", source, limits)
+                # A compiler that emits code despite errors (tsc) marks the
+                # errors that break the whole program (a syntax error in
+                # one test): then each test is built on its own.
+                marker = RECIPE.get("whole_program_error")
+                broken = marker is not None and len(indices) > 1 and marker.encode() in said
+                if verdict is None and not broken:
+                    return self.run_built(job, indices, paths, cpu, wall)
+                if verdict is not None and len(indices) == 1:
+                    status, message = verdict
+                    return self.emit({"job": jid, "test": indices[0], "verdict": status,
+                                      "message": message, "cpu_ms": 0.0, "wall_ms": wall,
+                                      "prof": {"define": cpu, "fork": 0.0, "test": 0.0}})
+            alone, _ = combine(lang, job["code"], [])
+            _, verdict, cpu, wall, _ = self.build_of("build", alone, limits)
+            if verdict is not None:
+                status, message = verdict
+                for k, i in enumerate(indices):
+                    self.emit({"job": jid, "test": i, "verdict": status, "message": message,
+                               "cpu_ms": 0.0, "wall_ms": wall if k == 0 else 0.0,
+                               "prof": {"define": cpu if k == 0 else 0.0, "fork": 0.0, "test": 0.0}})
+                return
+            for i in indices:
+                one, why_not = combine(lang, job["code"], [job["tests"][i]["code"]])
+                if one is None:
+                    self.emit({"job": jid, "test": i, "verdict": "error", "message": why_not,
+                               "cpu_ms": 0.0, "wall_ms": 0.0})
+                    continue
+                paths, verdict, cpu, wall, _ = self.build_of("build", one, limits)
+                if verdict is not None:
+                    status, message = verdict
+                    self.emit({"job": jid, "test": i, "verdict": status,
+                               "message": message.replace("the candidate does not build",
+                                                          "the test does not build with the candidate", 1),
+                               "cpu_ms": 0.0, "wall_ms": wall,
+                               "prof": {"define": cpu, "fork": 0.0, "test": 0.0}})
+                    continue
+                self.run_built(job, [i], paths, cpu, wall)
+        finally:
+            self.clean(os.path.join(self.scratch, "build"))
+            self.clean(os.path.join(self.scratch, "run"))
+
     def run_job(self, job):
+        programs = []
         for i, test in enumerate(job["tests"]):
             if test.get("format") != "program":
                 self.emit({"job": job["job"], "test": i, "verdict": "error",
                            "message": "this harness runs `program` tests, not %r" % test.get("format"),
                            "cpu_ms": 0.0, "wall_ms": 0.0})
-                continue
-            self.run_pair(job, i, test)
+            else:
+                programs.append(i)
+        if not programs:
+            return
+        if RECIPE.get("build_once"):
+            self.run_combined(job, programs)
+            return
+        for i in programs:
+            self.run_pair(job, i, job["tests"][i])
 
     def serve(self):
         self.emit({"ready": True, "pid": os.getpid(), "lang": RECIPE["lang"]})

@@ -26,6 +26,7 @@ pub mod extract;
 mod language;
 pub mod prompts;
 pub mod source;
+pub mod split;
 mod toolchain;
 
 pub use language::ExecLanguage;

@@ -23,15 +23,24 @@ pub fn open_braces(lang: Lang, text: &str) -> i64 {
 /// after the brace that closes the last of them (the whole completion when
 /// it never does).
 pub fn cut_braces(lang: Lang, completion: &str, open: i64) -> &str {
+    match closing_brace(lang, completion, open) {
+        Some(at) => &completion[..at + 1],
+        None => completion,
+    }
+}
+
+/// The byte offset of the brace in `text` that closes the last of `open`
+/// blocks open before it, if one does.
+pub fn closing_brace(lang: Lang, text: &str, open: i64) -> Option<usize> {
     let mut depth = open;
     let mut end = None;
-    scan(lang, completion, |c, at| {
+    scan(lang, text, |c, at| {
         match c {
             '{' => depth += 1,
             '}' => {
                 depth -= 1;
                 if depth <= 0 {
-                    end = Some(at + 1);
+                    end = Some(at);
                     return true;
                 }
             }
@@ -39,10 +48,7 @@ pub fn cut_braces(lang: Lang, completion: &str, open: i64) -> &str {
         }
         false
     });
-    match end {
-        Some(e) => &completion[..e],
-        None => completion,
-    }
+    end
 }
 
 /// A Ruby completion cut after the first line that is `end` at the start

@@ -72,7 +72,7 @@ impl Hint for MissingTool {
 pub struct ExecToolchain {
     lang: Lang,
     python: PathBuf,
-    recipe: String,
+    recipe: serde_json::Value,
     versions: Vec<String>,
     fingerprint: String,
 }
@@ -171,7 +171,7 @@ impl ExecToolchain {
                     argv.extend(["-I".to_string(), p(&dir)]);
                 }
                 argv.extend(["-o", "{dir}/a.out", "{src}"].map(String::from));
-                json!({"source": "main.cpp", "build": [{"argv": argv}], "run": ["{dir}/a.out"], "env": {}})
+                json!({"source": "main.cpp", "build": [{"argv": argv}], "run": ["{dir}/a.out"], "env": {}, "build_once": true})
             }
             Lang::Go => {
                 let go = tool("go", "apt install golang-go")?;
@@ -182,6 +182,7 @@ impl ExecToolchain {
                     "run": ["{dir}/a.out"],
                     "env": {"GOCACHE": "{dir}/.gocache", "GOPATH": "{dir}/.gopath",
                             "GO111MODULE": "off", "CGO_ENABLED": "0"},
+                    "build_once": true,
                 })
             }
             Lang::Java => {
@@ -196,7 +197,7 @@ impl ExecToolchain {
                 let mut run = vec![p(&java)];
                 run.extend(JVM_FLAGS.iter().map(|f| f.to_string()));
                 run.extend(["-cp", "{dir}", "CjEntry"].map(String::from));
-                json!({"source": "Main.java", "build": [{"argv": build}], "run": run, "env": {}})
+                json!({"source": "Main.java", "build": [{"argv": build}], "run": run, "env": {}, "build_once": true})
             }
             Lang::JavaScript | Lang::TypeScript => {
                 let node = tool("node", "apt install nodejs")?;
@@ -217,6 +218,10 @@ impl ExecToolchain {
                                    "ok": [0, 2], "produces": ["{dir}/main.js"]}],
                         "run": [p(&node), "{dir}/main.js"],
                         "env": env,
+                        "build_once": true,
+                        // TS1xxx are syntax errors: tsc still emits, but
+                        // the emitted file does not parse at all.
+                        "whole_program_error": "error TS1",
                     })
                 }
             }
@@ -262,7 +267,7 @@ impl ExecToolchain {
         Ok(ExecToolchain {
             lang,
             python: python.python().to_path_buf(),
-            recipe: recipe.to_string(),
+            recipe,
             fingerprint: format!("{}:{}", lang.as_str(), hex::encode(h.finalize())),
             versions,
         })
@@ -271,6 +276,22 @@ impl ExecToolchain {
     /// The language.
     pub fn lang(&self) -> Lang {
         self.lang
+    }
+
+    /// The same toolchain building and running one program per (candidate,
+    /// test) pair, as mxeval or a per-request service does: the baseline
+    /// `bench exec --lang` measures building once against. Verdicts are
+    /// the same; the fingerprint differs, so neither borrows the other's.
+    pub fn per_pair(mut self) -> ExecToolchain {
+        self.recipe["build_once"] = json!(false);
+        self.fingerprint.push_str(":per-pair");
+        self
+    }
+
+    /// Whether a candidate is built once with all of its tests (C++, Go,
+    /// Java, TypeScript) rather than once per pair.
+    pub fn builds_once(&self) -> bool {
+        self.recipe["build_once"].as_bool().unwrap_or(false)
     }
 
     /// The tools' versions, as they print them (what the fingerprint keys).
@@ -346,9 +367,10 @@ impl Toolchain for ExecToolchain {
     }
 
     fn launch(&self) -> Launch {
+        let recipe = self.recipe.to_string();
         Launch {
             program: self.python.clone(),
-            args: ["-S", "-s", "-B", "-c", EXEC_HARNESS, self.recipe.as_str()]
+            args: ["-S", "-s", "-B", "-c", EXEC_HARNESS, recipe.as_str()]
                 .into_iter()
                 .map(OsString::from)
                 .collect(),
