@@ -107,6 +107,52 @@ fn start(dir: &std::path::Path) -> Server {
     server
 }
 
+/// `codejury run` on the first `limit` tasks of `bench`, 2 candidates and 2
+/// test generations each from `backend`, into `out`; panics with the
+/// server's log if it fails.
+fn run_against(
+    server: &Server,
+    backend: &str,
+    bench: &str,
+    limit: usize,
+    out: std::path::PathBuf,
+) -> std::process::Output {
+    let store = out.with_extension("sqlite");
+    let done = codejury()
+        .args([
+            "--json",
+            "run",
+            "--bench",
+            bench,
+            "--limit",
+            &limit.to_string(),
+        ])
+        .args([
+            "-n",
+            "2",
+            "-m",
+            "2",
+            "--max-tokens",
+            "200",
+            "--test-max-tokens",
+            "300",
+        ])
+        .args(["--repeats", "2", "--policy", backend, "--tester", backend])
+        .arg("--store")
+        .arg(store)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(
+        done.status.success(),
+        "{}\nserver log:\n{}",
+        String::from_utf8_lossy(&done.stderr),
+        std::fs::read_to_string(&server.log).unwrap_or_default()
+    );
+    done
+}
+
 #[test]
 fn samples_and_a_whole_run_come_from_a_real_llama_cpp_server() {
     let dir = tempfile::tempdir().unwrap();
@@ -139,31 +185,7 @@ fn samples_and_a_whole_run_come_from_a_real_llama_cpp_server() {
 
     // The whole pipeline.
     let backend = format!("openai:smollm2@{}", server.url);
-    let out = codejury()
-        .args(["--json", "run", "--bench", "humaneval", "--limit", "2"])
-        .args([
-            "-n",
-            "2",
-            "-m",
-            "2",
-            "--max-tokens",
-            "160",
-            "--test-max-tokens",
-            "256",
-        ])
-        .args(["--repeats", "2", "--policy", &backend, "--tester", &backend])
-        .arg("--store")
-        .arg(dir.path().join("store.sqlite"))
-        .arg("--out")
-        .arg(dir.path().join("out"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}\nserver log:\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        std::fs::read_to_string(&server.log).unwrap_or_default()
-    );
+    let out = run_against(&server, &backend, "humaneval", 2, dir.path().join("out"));
     let s = json_of(out);
     assert_eq!(s["tasks"], 2);
     assert_eq!(s["solutions"], 4);
@@ -177,4 +199,15 @@ fn samples_and_a_whole_run_come_from_a_real_llama_cpp_server() {
         assert_eq!(st["failed_requests"], 0);
     }
     assert!(dir.path().join("out/report.md").exists());
+
+    // The same server writing Java for MBXP: the small model writes poor
+    // Java; the mechanics must hold — candidates, test programs, verdicts
+    // from javac and the JVM in the sandbox, the report.
+    let out = run_against(&server, &backend, "mbxp-java", 1, dir.path().join("java"));
+    let s = json_of(out);
+    assert_eq!(s["tasks"], 1, "{s}");
+    assert_eq!(s["solutions"], 2, "{s}");
+    assert_eq!(s["stages"]["tests"]["samples_new"], 2, "{s}");
+    let selections = std::fs::read_to_string(dir.path().join("java/selections.jsonl")).unwrap();
+    assert!(selections.contains("\"MBJP/1\""), "{selections}");
 }

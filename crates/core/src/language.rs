@@ -82,6 +82,15 @@ pub trait Language: Send + Sync + fmt::Debug {
         pieces: &[String],
     ) -> Result<Vec<Result<(), Reject>>, LanguageError>;
 
+    /// A test program cut into its single checks, each a test of its own
+    /// that keeps the program's helpers, so that a benchmark's ground truth
+    /// can serve as a pool of tests; `None` when the test is not a program
+    /// of several checks this language can cut (the default).
+    fn single_checks(&self, test: &str, entry_point: &str) -> Option<Vec<String>> {
+        let _ = (test, entry_point);
+        None
+    }
+
     /// One test made of several assertions that passes iff all pass (the
     /// unit CodeRM's evaluation gives a CodeT sample).
     fn join_assertions(&self, assertions: &[String]) -> String;

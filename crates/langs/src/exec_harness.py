@@ -198,6 +198,18 @@ _GO_TOP_DECL = re.compile(r"^(?:func|var|const|type)\s+([A-Za-z_]\w*)", re.M)
 _JAVA_CLASS = re.compile(r"^\s*(?:public\s+|final\s+|abstract\s+)*(?:class|interface|enum|record)\s+([A-Za-z_]\w*)", re.M)
 
 
+def _hoist(test, prefix, into):
+    """The test without its lines that start with `prefix` (includes,
+    imports), which go into `into` to be written once at the top."""
+    kept = []
+    for line in test.splitlines(True):
+        if line.lstrip().startswith(prefix):
+            into.append(line.strip())
+        else:
+            kept.append(line)
+    return "".join(kept)
+
+
 def combine(lang, candidate, tests):
     """One program holding the candidate and every test, each test in a unit
     of its own chosen at run time by the first argument; after the chosen
@@ -207,13 +219,7 @@ def combine(lang, candidate, tests):
     if lang == "cpp":
         includes, units, calls = [], [], []
         for i, test in enumerate(tests):
-            kept = []
-            for line in test.splitlines(True):
-                if line.lstrip().startswith("#include"):
-                    includes.append(line.strip())
-                else:
-                    kept.append(line)
-            test = "".join(kept)
+            test = _hoist(test, "#include", includes)
             m = _CPP_MAIN.search(test)
             if not m:
                 return None, "test %d has no `int main(...)` to run" % i
@@ -291,13 +297,8 @@ def combine(lang, candidate, tests):
     if lang == "typescript":
         imports, units = [], []
         for i, test in enumerate(tests):
-            kept = []
-            for line in test.splitlines(True):
-                if line.lstrip().startswith("import "):
-                    imports.append(line.strip())
-                else:
-                    kept.append(line)
-            units.append("function cj_test_%d() {\n%s\n}\n" % (i, "".join(kept)))
+            test = _hoist(test, "import ", imports)
+            units.append("function cj_test_%d() {\n%s\n}\n" % (i, test))
         head = "".join(sorted(set(i + "\n" for i in imports)))
         dispatch = (
             "\ndeclare var process: any;\ndeclare var require: any;\n"
@@ -440,31 +441,45 @@ class Zygote:
         status = None
         usage = None
         open_fd = True
-        while True:
-            # The pair ends when its process does: a child it left behind
-            # holding the output pipe open does not keep it running.
-            p, st, ru = os.wait4(pid, os.WNOHANG)
-            if p == pid:
-                status, usage = st, ru
-                while open_fd and select.select([out_r], [], [], 0)[0]:
-                    chunk = os.read(out_r, 1 << 16)
-                    if not chunk:
-                        break
-                    output += chunk
-                    if len(output) > limits["output_bytes"]:
-                        why = "output"
-                        break
-                break
-            left = deadline - time.monotonic()
-            if left <= 0:
-                why = "wall"
-                break
-            if open_fd:
-                try:
-                    ready, _, _ = select.select([out_r], [], [], min(left, _POLL))
-                except InterruptedError:
-                    continue
-                if ready:
+        # A pidfd turns readable when the process exits: waiting on it and
+        # on the output pipe together wakes at once, with no polling sleep.
+        try:
+            exit_fd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            exit_fd = None
+        try:
+            while True:
+                # The pair ends when its process does: a child it left
+                # behind holding the output pipe open does not keep it
+                # running.
+                p, st, ru = os.wait4(pid, os.WNOHANG)
+                if p == pid:
+                    status, usage = st, ru
+                    while open_fd and select.select([out_r], [], [], 0)[0]:
+                        chunk = os.read(out_r, 1 << 16)
+                        if not chunk:
+                            break
+                        output += chunk
+                        if len(output) > limits["output_bytes"]:
+                            why = "output"
+                            break
+                    break
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    why = "wall"
+                    break
+                fds = [out_r] if open_fd else []
+                if exit_fd is not None:
+                    fds.append(exit_fd)
+                if fds:
+                    try:
+                        ready, _, _ = select.select(fds, [], [], min(left, _POLL))
+                    except InterruptedError:
+                        continue
+                else:
+                    ready = []
+                    time.sleep(_POLL)
+                if open_fd and out_r in ready:
                     chunk = os.read(out_r, 1 << 16)
                     if not chunk:
                         open_fd = False
@@ -473,15 +488,15 @@ class Zygote:
                         if len(output) > limits["output_bytes"]:
                             why = "output"
                             break
-                    continue
-            else:
-                time.sleep(_POLL)
-            used = _cpu_ms_of(pid)
-            if used is not None:
-                cpu_ms = used
-                if used > limits["cpu_ms"]:
-                    why = "cpu"
-                    break
+                used = _cpu_ms_of(pid)
+                if used is not None:
+                    cpu_ms = used
+                    if used > limits["cpu_ms"]:
+                        why = "cpu"
+                        break
+        finally:
+            if exit_fd is not None:
+                os.close(exit_fd)
         if why is not None and status is None:
             try:
                 os.killpg(pid, signal.SIGKILL)

@@ -1,6 +1,6 @@
 //! A process language as the pipeline's [`Language`].
 
-use crate::{extract, prompts};
+use crate::{extract, prompts, split};
 use codejury_core::discard::Reject;
 use codejury_core::prompt::{Ask, PromptStyle, TestStyle};
 use codejury_core::{Lang, Language, LanguageError, Problem, TestFormat};
@@ -8,9 +8,10 @@ use codejury_core::{Lang, Language, LanguageError, Problem, TestFormat};
 /// One of the languages whose programs run as processes.
 ///
 /// Every test is a [`TestFormat::PROGRAM`]: a whole test program run after
-/// the candidate in the same file, as MBXP runs its own. CodeT's style
-/// asks for single-line checks but a generation is still one program (one
-/// test); splitting a program into single-check tests is not built yet.
+/// the candidate in the same file, as MBXP runs its own. CodeRM's style
+/// keeps a generation's program as one test unit; CodeT's splits it into
+/// its single checks ([`crate::split`]), one test each, as CodeT takes
+/// one test per assertion.
 #[derive(Debug, Clone, Copy)]
 pub struct ExecLanguage {
     lang: Lang,
@@ -76,15 +77,23 @@ impl Language for ExecLanguage {
         &self,
         text: &str,
         problem: &Problem,
-        _tests: TestStyle,
+        tests: TestStyle,
         raw: bool,
     ) -> Vec<Result<String, Reject>> {
-        vec![extract::test_program(
-            self.lang,
-            text,
-            &problem.entry_point,
-            raw,
-        )]
+        let program = extract::test_program(self.lang, text, &problem.entry_point, raw);
+        match (tests, program) {
+            (TestStyle::Codet, Ok(p)) => {
+                match split::single_checks(self.lang, &p, &problem.entry_point) {
+                    Some(checks) => checks.into_iter().map(Ok).collect(),
+                    None => vec![Ok(p)],
+                }
+            }
+            (_, program) => vec![program],
+        }
+    }
+
+    fn single_checks(&self, test: &str, entry_point: &str) -> Option<Vec<String>> {
+        split::single_checks(self.lang, test, entry_point)
     }
 
     /// Every piece may be a test: the compiler is the screen, at run time
@@ -100,5 +109,34 @@ impl Language for ExecLanguage {
 
     fn join_assertions(&self, assertions: &[String]) -> String {
         assertions.join("\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codet_style_takes_one_test_per_check_coderm_one_per_program() {
+        let js = ExecLanguage::new(Lang::JavaScript).unwrap();
+        let problem = Problem {
+            task_id: "T/1".into(),
+            prompt: "function add(a, b) {\n".into(),
+            entry_point: "add".into(),
+            reference: None,
+        };
+        let text = "```javascript\nconst assert = require(\"assert\");\n\n// Check 1\nassert.deepStrictEqual(add(1, 2), 3);\n// Check 2\nassert.deepStrictEqual(add(0, 0), 0);\n```";
+        let codet = js.test_pieces(text, &problem, TestStyle::Codet, false);
+        assert_eq!(codet.len(), 2);
+        for (piece, other) in codet.iter().zip(["add(0, 0)", "add(1, 2)"]) {
+            let piece = piece.as_ref().unwrap();
+            assert!(
+                piece.contains("require(\"assert\")") && !piece.contains(other),
+                "{piece}"
+            );
+        }
+        let coderm = js.test_pieces(text, &problem, TestStyle::Coderm, false);
+        assert_eq!(coderm.len(), 1);
+        assert!(coderm[0].as_ref().unwrap().contains("add(0, 0)"));
     }
 }

@@ -30,4 +30,6 @@ pub mod split;
 mod toolchain;
 
 pub use language::ExecLanguage;
-pub use toolchain::{node_modules, ExecToolchain, MissingTool, EXEC_HARNESS, NPM_PACKAGES};
+pub use toolchain::{
+    node_modules, BareTiming, ExecToolchain, MissingTool, EXEC_HARNESS, NPM_PACKAGES,
+};

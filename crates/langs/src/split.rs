@@ -133,8 +133,8 @@ fn line_depth(lang: Lang, line: &str) -> i64 {
 /// Whether a complete statement group ends a check: it can fail the test.
 fn fails_here(lang: Lang, chunk: &str) -> bool {
     let words: &[&str] = match lang {
-        Lang::Cpp | Lang::Java | Lang::JavaScript | Lang::Php => &["throw "],
-        Lang::TypeScript => &["assert.", "assert(", "throw "],
+        Lang::Cpp | Lang::Java | Lang::Php => &["throw "],
+        Lang::JavaScript | Lang::TypeScript => &["assert.", "assert(", "throw "],
         Lang::Go => &["deepCompare(", "panic("],
         Lang::Ruby => &["raise "],
         Lang::Perl => &["die "],

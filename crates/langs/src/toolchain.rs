@@ -67,6 +67,16 @@ impl Hint for MissingTool {
     }
 }
 
+/// What building and running one program costs the bare way
+/// ([`ExecToolchain::bare`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BareTiming {
+    /// Wall seconds of the build (0 for languages that build nothing).
+    pub build_seconds: f64,
+    /// Mean wall seconds of one run.
+    pub run_seconds: f64,
+}
+
 /// A resolved toolchain for one process language.
 #[derive(Debug, Clone)]
 pub struct ExecToolchain {
@@ -292,6 +302,71 @@ impl ExecToolchain {
     /// Java, TypeScript) rather than once per pair.
     pub fn builds_once(&self) -> bool {
         self.recipe["build_once"].as_bool().unwrap_or(false)
+    }
+
+    /// Builds `program` and runs it `runs` times the bare way — plain
+    /// processes outside the sandbox, the recipe's commands, no harness —
+    /// as the floor a sandboxed build and run are measured against.
+    pub fn bare(&self, program: &str, runs: usize) -> Result<BareTiming, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let d = dir.path().to_string_lossy().into_owned();
+        let src_name = self.recipe["source"].as_str().unwrap_or("main.txt");
+        let src = dir.path().join(src_name).to_string_lossy().into_owned();
+        std::fs::write(&src, program).map_err(|e| format!("{src}: {e}"))?;
+        let fill = |v: &serde_json::Value| -> Vec<String> {
+            v.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a.as_str())
+                .map(|a| a.replace("{dir}", &d).replace("{src}", &src))
+                .collect()
+        };
+        let env: Vec<(String, String)> = self.recipe["env"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.replace("{dir}", &d))))
+            .collect();
+        let command = |argv: &[String]| {
+            let mut c = Command::new(&argv[0]);
+            c.args(&argv[1..])
+                .current_dir(dir.path())
+                .env_clear()
+                .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+                .env("HOME", dir.path())
+                .env("TMPDIR", dir.path())
+                .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null());
+            c
+        };
+        let started = std::time::Instant::now();
+        for step in self.recipe["build"].as_array().into_iter().flatten() {
+            let argv = fill(&step["argv"]);
+            let ok: Vec<i64> = step["ok"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|x| x.as_i64()).collect())
+                .unwrap_or_else(|| vec![0]);
+            let status = command(&argv)
+                .status()
+                .map_err(|e| format!("{}: {e}", argv[0]))?;
+            if !status.code().is_some_and(|c| ok.contains(&i64::from(c))) {
+                return Err(format!("{} exited {status}", argv[0]));
+            }
+        }
+        let build_seconds = started.elapsed().as_secs_f64();
+        let argv = fill(&self.recipe["run"]);
+        let started = std::time::Instant::now();
+        for _ in 0..runs {
+            command(&argv)
+                .status()
+                .map_err(|e| format!("{}: {e}", argv[0]))?;
+        }
+        Ok(BareTiming {
+            build_seconds,
+            run_seconds: started.elapsed().as_secs_f64() / runs.max(1) as f64,
+        })
     }
 
     /// The tools' versions, as they print them (what the fingerprint keys).

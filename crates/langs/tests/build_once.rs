@@ -6,16 +6,10 @@
 
 use codejury_core::{Lang, TestCase, TestFormat, Verdict};
 use codejury_langs::ExecToolchain;
-use codejury_sandbox::{sinks, Engine, EngineConfig, Job, Limits, PairOutcome};
-use std::path::{Path, PathBuf};
+mod common;
+use codejury_sandbox::{Engine, EngineConfig, Job, Limits};
+use common::{run, user_cache};
 use std::sync::Arc;
-
-fn user_cache() -> PathBuf {
-    match std::env::var_os("CODEJURY_CACHE_DIR") {
-        Some(d) => d.into(),
-        None => Path::new(&std::env::var_os("HOME").expect("HOME")).join(".cache/codejury"),
-    }
-}
 
 /// (language, a candidate `f(x) = x + 1`, a test of `f(1) == WANT`, a test
 /// that does not compile).
@@ -45,18 +39,6 @@ const KITS: [(Lang, &str, &str, &str); 4] = [
         "let x = ;\n",
     ),
 ];
-
-fn run(engine: &Engine, jobs: Vec<Job>) -> Vec<Vec<PairOutcome>> {
-    let mut out = sinks::Collect::<codejury_sandbox::SandboxError>::new(jobs.len());
-    engine.run(jobs, &mut out).expect("engine run");
-    out.by_job
-        .into_iter()
-        .map(|mut v| {
-            v.sort_by_key(|o| o.test);
-            v
-        })
-        .collect()
-}
 
 fn job(candidate: &str, tests: &[String]) -> Job {
     Job {

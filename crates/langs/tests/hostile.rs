@@ -6,7 +6,9 @@
 
 use codejury_core::{Lang, TestCase, TestFormat, Verdict};
 use codejury_langs::ExecToolchain;
-use codejury_sandbox::{sinks, Engine, EngineConfig, Job, Limits, PairOutcome};
+mod common;
+use codejury_sandbox::{Engine, EngineConfig, Job, Limits};
+use common::{run, user_cache};
 use std::io::ErrorKind;
 use std::net::TcpListener;
 use std::path::Path;
@@ -213,12 +215,6 @@ fn cpp_cases(port: u16) -> Vec<Case> {
     ]
 }
 
-fn run(engine: &Engine, jobs: Vec<Job>) -> Vec<Vec<PairOutcome>> {
-    let mut out = sinks::Collect::<codejury_sandbox::SandboxError>::new(jobs.len());
-    engine.run(jobs, &mut out).expect("engine run");
-    out.by_job
-}
-
 fn job(candidate: &str, test: &str, limits: Limits) -> Job {
     Job {
         candidate: candidate.into(),
@@ -342,12 +338,4 @@ fn hostile_programs_in_every_language_get_their_verdict_and_leave_nothing() {
 
 fn c_escaped(path: &Path) -> bool {
     path.exists()
-}
-
-/// codejury's cache: `CODEJURY_CACHE_DIR`, else `~/.cache/codejury`.
-fn user_cache() -> std::path::PathBuf {
-    match std::env::var_os("CODEJURY_CACHE_DIR") {
-        Some(d) => d.into(),
-        None => Path::new(&std::env::var_os("HOME").expect("HOME")).join(".cache/codejury"),
-    }
 }

@@ -9,22 +9,10 @@ use codejury_core::{Lang, TestCase, TestFormat, Verdict};
 use codejury_langs::split::single_checks;
 use codejury_langs::ExecToolchain;
 use codejury_sandbox::{sinks, Engine, EngineConfig, Job, Limits};
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-fn data_dir() -> PathBuf {
-    match std::env::var_os("CODEJURY_DATA_DIR") {
-        Some(d) => d.into(),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
-    }
-}
-
-fn user_cache() -> PathBuf {
-    match std::env::var_os("CODEJURY_CACHE_DIR") {
-        Some(d) => d.into(),
-        None => Path::new(&std::env::var_os("HOME").expect("HOME")).join(".cache/codejury"),
-    }
-}
+mod common;
+use common::{data_dir, user_cache};
 
 /// (language, samples file, samples run through the sandbox).
 const LANGS: [(Lang, &str, usize); 8] = [

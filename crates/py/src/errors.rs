@@ -49,9 +49,11 @@ pub(crate) fn to_py(e: Error) -> PyErr {
         Error::Config(_) => ConfigError::new_err(message),
         Error::Bench(_) => BenchError::new_err(message),
         Error::Store(_) => StoreError::new_err(message),
-        Error::Sandbox(_) | Error::Python(_) | Error::Language(_) | Error::Lost(_) => {
-            SandboxError::new_err(message)
-        }
+        Error::Sandbox(_)
+        | Error::Python(_)
+        | Error::Toolchain(_)
+        | Error::Language(_)
+        | Error::Lost(_) => SandboxError::new_err(message),
         _ => CodejuryError::new_err(message),
     };
     Python::attach(|py| {

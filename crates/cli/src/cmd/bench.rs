@@ -5,7 +5,9 @@ use crate::output::Output;
 use crate::progress::Progress;
 use anyhow::Result;
 use codejury_bench::Benchmark;
+use codejury_core::Lang;
 use codejury_pipeline::bench::exec::{exec, ExecBenchConfig, Workload};
+use codejury_pipeline::bench::exec_lang::{exec_lang, LangApproach, LangBenchConfig};
 use codejury_sandbox::RunProfile;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +33,12 @@ pub enum BenchCommand {
 /// Flags of `bench exec`.
 #[derive(clap::Args, Debug)]
 pub struct ExecArgs {
+    /// Measure a process language instead of Python: the first --tasks
+    /// (default 100) MBXP tasks, mxeval's sample and the canonical solution
+    /// of each x every single check of the task, built once per candidate
+    /// against one build and one process per pair.
+    #[arg(long, value_parser = parse_lang)]
+    lang: Option<Lang>,
     /// coderm: the 5-model HumanEval samples x GPT-4 asserts as unittest
     /// classes (4,070 pairs, 15 time out); evalplus: HumanEval+ canonical
     /// solutions and the samples x HumanEval+ base inputs as asserts.
@@ -147,7 +155,79 @@ pub fn run(cmd: BenchCommand, out: &Output) -> Result<ExitCode> {
     }
 }
 
+fn parse_lang(s: &str) -> std::result::Result<Lang, String> {
+    match s.parse::<Lang>() {
+        Ok(Lang::Python) => Err("python is measured without --lang".into()),
+        Ok(l) => Ok(l),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn bench_exec_lang(lang: Lang, a: ExecArgs, out: &Output) -> Result<ExitCode> {
+    let config = LangBenchConfig {
+        lang,
+        tasks: a.tasks.unwrap_or(100),
+        data: None,
+        samples: a.samples,
+        timeout_ms: a.timeout_ms,
+        floor_programs: 20,
+        engine: a.engine.settings_for(lang),
+    };
+    let b = exec_lang(&config, &Progress::new(false))?;
+    out.summary(&b, || {
+        println!(
+            "{}: {} MBXP tasks, {} candidates (mxeval's sample and the canonical solution), {} single checks; {} pairs; {} workers on {} cores",
+            b.lang, b.tasks, b.candidates, b.checks, b.per_pair.pairs, b.workers, b.cores
+        );
+        println!(
+            "{:<46} {:>6} {:>7} {:>8} {:>8} {:>7}",
+            "approach", "pairs", "builds", "seconds", "pairs/s", "vs (a)"
+        );
+        let rows: &[(&str, &LangApproach)] = if b.built_once.builds == 0 {
+            // Nothing to build: the two ways are the same run.
+            &[("(a) = (b): no build, one process per pair", &b.per_pair)]
+        } else {
+            &[
+                ("(a) one build and one process per pair", &b.per_pair),
+                ("(b) codejury: one build per candidate", &b.built_once),
+            ]
+        };
+        for &(name, x) in rows {
+            println!(
+                "{name:<46} {:>6} {:>7} {:>8.2} {:>8.1} {:>6.2}x",
+                x.pairs,
+                x.builds,
+                x.seconds,
+                x.pairs_per_second,
+                x.pairs_per_second / b.per_pair.pairs_per_second.max(1e-9)
+            );
+        }
+        println!(
+            "verdicts: (a) and (b) agree on {}/{} pairs",
+            b.agreement, b.per_pair.pairs
+        );
+        if b.built_once.builds > 0 {
+            println!(
+                "one build: {:.0} ms median (the bare compiler on a candidate and its whole test: {:.0} ms, {:.2}x)",
+                b.build_ms,
+                b.bare_build_ms,
+                b.build_ms / b.bare_build_ms.max(1e-9)
+            );
+        }
+        println!(
+            "one more test on a built candidate: {:.1} ms median (the bare program's run, the floor: {:.1} ms, {:.2}x)",
+            b.marginal_ms,
+            b.bare_run_ms,
+            b.marginal_ms / b.bare_run_ms.max(1e-9)
+        );
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn bench_exec(a: ExecArgs, out: &Output) -> Result<ExitCode> {
+    if let Some(lang) = a.lang {
+        return bench_exec_lang(lang, a, out);
+    }
     let config = ExecBenchConfig {
         workload: a.workload,
         humaneval: a.humaneval,

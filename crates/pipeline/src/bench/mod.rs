@@ -5,6 +5,7 @@
 //! against llama.cpp's own ([`generate`]).
 
 pub mod exec;
+pub mod exec_lang;
 #[cfg(feature = "embedded")]
 pub mod generate;
 pub mod label;
