@@ -32,6 +32,12 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
             s.seconds,
             s.path.display()
         );
+        if s.without_canonical > 0 {
+            println!(
+                "  {} tasks have no canonical solution to verify",
+                s.without_canonical
+            );
+        }
         for f in &s.failures {
             println!("  FAIL {} [{}] {}", f.task_id, f.verdict, f.message);
         }
