@@ -4,6 +4,7 @@ use crate::{extract, prompts, split};
 use codejury_core::discard::Reject;
 use codejury_core::prompt::{Ask, PromptStyle, TestStyle};
 use codejury_core::{Lang, Language, LanguageError, Problem, TestFormat};
+use codejury_python::screen::MAX_TEST_BYTES;
 
 /// One of the languages whose programs run as processes.
 ///
@@ -96,15 +97,26 @@ impl Language for ExecLanguage {
         split::single_checks(self.lang, test, entry_point)
     }
 
-    /// Every piece may be a test: the compiler is the screen, at run time
-    /// (a test that does not build is an `error` for every candidate, which
-    /// the vote gives no weight).
+    /// Every piece of a sane size may be a test: the compiler is the
+    /// screen, at run time (a test that does not build is an `error` for
+    /// every candidate, which the vote gives no weight). A piece larger
+    /// than any test a harness is sent is [`Reject::TooLarge`], as in
+    /// Python.
     fn screen(
         &self,
         _tests: TestStyle,
         pieces: &[String],
     ) -> Result<Vec<Result<(), Reject>>, LanguageError> {
-        Ok(pieces.iter().map(|_| Ok(())).collect())
+        Ok(pieces
+            .iter()
+            .map(|p| {
+                if p.len() > MAX_TEST_BYTES {
+                    Err(Reject::TooLarge)
+                } else {
+                    Ok(())
+                }
+            })
+            .collect())
     }
 
     fn join_assertions(&self, assertions: &[String]) -> String {
@@ -138,5 +150,8 @@ mod tests {
         let coderm = js.test_pieces(text, &problem, TestStyle::Coderm, false);
         assert_eq!(coderm.len(), 1);
         assert!(coderm[0].as_ref().unwrap().contains("add(0, 0)"));
+        let huge = "x".repeat(MAX_TEST_BYTES + 1);
+        let screened = js.screen(TestStyle::Coderm, &["ok".into(), huge]).unwrap();
+        assert_eq!(screened, vec![Ok(()), Err(Reject::TooLarge)]);
     }
 }

@@ -266,8 +266,11 @@ impl ExecToolchain {
         recipe["build_limits"] = json!({
             "cpu_ms": BUILD_CPU_MS, "wall_ms": BUILD_WALL_MS, "output_bytes": BUILD_OUTPUT_BYTES,
         });
+        // The recipe's flags decide verdicts too (tsc's target, the JVM's
+        // options); its absolute paths differ between machines and do not.
+        let shape = without_paths(&recipe).to_string();
         let mut h = Sha256::new();
-        for part in [lang.as_str(), EXEC_HARNESS, python.version()]
+        for part in [lang.as_str(), EXEC_HARNESS, python.version(), &shape]
             .into_iter()
             .chain(versions.iter().map(String::as_str))
         {
@@ -372,6 +375,22 @@ impl ExecToolchain {
     /// The tools' versions, as they print them (what the fingerprint keys).
     pub fn versions(&self) -> &[String] {
         &self.versions
+    }
+}
+
+/// The recipe with every absolute path cut to its file name: what a cache
+/// key may hold of it (two machines with the same tools share results).
+fn without_paths(v: &serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::String(s) if s.starts_with('/') => {
+            serde_json::Value::String(s.rsplit('/').next().unwrap_or_default().to_string())
+        }
+        serde_json::Value::Array(a) => a.iter().map(without_paths).collect(),
+        serde_json::Value::Object(o) => o
+            .iter()
+            .map(|(k, x)| (k.clone(), without_paths(x)))
+            .collect(),
+        other => other.clone(),
     }
 }
 

@@ -146,3 +146,18 @@ fn a_run_that_replaces_the_built_program_does_not_pass_the_next_test() {
         results[0][1].message
     );
 }
+
+#[test]
+fn fingerprints_name_no_path_and_tell_the_two_ways_apart() {
+    let toolchain = ExecToolchain::resolve(Lang::Cpp, &user_cache()).expect("toolchain");
+    let once = codejury_sandbox::Toolchain::fingerprint(&toolchain).to_string();
+    assert!(once.starts_with("cpp:") && !once.contains('/'), "{once}");
+    let each = toolchain.clone().per_pair();
+    assert_ne!(codejury_sandbox::Toolchain::fingerprint(&each), once);
+    assert!(!each.builds_once());
+    assert!(
+        toolchain.versions().iter().any(|v| v.contains("g++")),
+        "{:?}",
+        toolchain.versions()
+    );
+}
