@@ -312,12 +312,16 @@ fn sha256_of(mut reader: impl Read, path: &Path) -> Result<String, BenchError> {
 
 /// Checks a file's sha256.
 pub fn verify(path: &Path, sha256: &str) -> Result<(), BenchError> {
-    let actual = sha256_file(path)?;
-    if actual != sha256 {
+    matches(path, sha256_file(path)?, sha256)
+}
+
+/// `Ok` when `actual` is the expected sha256, else the error naming both.
+fn matches(path: &Path, actual: String, expected: &str) -> Result<(), BenchError> {
+    if actual != expected {
         return Err(BenchError::Checksum {
             path: path.to_path_buf(),
             actual,
-            expected: sha256.to_string(),
+            expected: expected.to_string(),
         });
     }
     Ok(())
@@ -333,15 +337,11 @@ pub fn verify_content(path: &Path, sha256: &str) -> Result<(), BenchError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let actual = sha256_of(flate2::read::GzDecoder::new(f), path)?;
-    if actual != sha256 {
-        return Err(BenchError::Checksum {
-            path: path.to_path_buf(),
-            actual,
-            expected: sha256.to_string(),
-        });
-    }
-    Ok(())
+    matches(
+        path,
+        sha256_of(flate2::read::GzDecoder::new(f), path)?,
+        sha256,
+    )
 }
 
 /// Downloads `url` to `dest` through a temporary file, keeping it only if

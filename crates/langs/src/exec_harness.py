@@ -210,6 +210,14 @@ def _hoist(test, prefix, into):
     return "".join(kept)
 
 
+def _suffixed(test, names, i):
+    """Test i with each top-level name it declares renamed `NAME_cj<i>`,
+    so that tests declaring the same helpers can share one program."""
+    for name in names:
+        test = re.sub(r"\b%s\b" % re.escape(name), "%s_cj%d" % (name, i), test)
+    return test
+
+
 def combine(lang, candidate, tests):
     """One program holding the candidate and every test, each test in a unit
     of its own chosen at run time by the first argument; after the chosen
@@ -254,8 +262,7 @@ def combine(lang, candidate, tests):
             names = set(_JAVA_CLASS.findall(test))
             if "Main" not in names:
                 return None, "test %d has no class Main" % i
-            for name in names:
-                test = re.sub(r"\b%s\b" % re.escape(name), "%s_cj%d" % (name, i), test)
+            test = _suffixed(test, names, i)
             units.append(test)
             calls.append("            case %d: Main_cj%d.main(new String[0]); break;\n" % (i, i))
         dispatch = (
@@ -277,8 +284,7 @@ def combine(lang, candidate, tests):
             names = set(_GO_TOP_DECL.findall(test))
             if "main" not in names:
                 return None, "test %d has no `func main()`" % i
-            for name in names:
-                test = re.sub(r"\b%s\b" % re.escape(name), "%s_cj%d" % (name, i), test)
+            test = _suffixed(test, names, i)
             units.append(test)
             calls.append("\tcase %d:\n\t\tmain_cj%d()\n" % (i, i))
         candidate, _ = _go_hoist_imports(

@@ -7,9 +7,8 @@
 use codejury_core::{Lang, TestCase, TestFormat, Verdict};
 use codejury_langs::ExecToolchain;
 mod common;
-use codejury_sandbox::{Engine, EngineConfig, Job, Limits};
-use common::{run, user_cache};
-use std::sync::Arc;
+use codejury_sandbox::{Job, Limits};
+use common::{one_worker, run, user_cache};
 
 /// (language, a candidate `f(x) = x + 1`, a test of `f(1) == WANT`, a test
 /// that does not compile).
@@ -58,14 +57,7 @@ fn a_test_that_does_not_build_sinks_only_itself() {
     for (lang, candidate, test, broken) in KITS {
         let toolchain = ExecToolchain::resolve(lang, &user_cache()).expect("toolchain");
         assert!(toolchain.builds_once(), "{lang}");
-        let engine = Engine::new(
-            EngineConfig {
-                workers: 1,
-                ..EngineConfig::default()
-            },
-            Arc::new(toolchain),
-        )
-        .expect("engine");
+        let engine = one_worker(toolchain);
         let tests = vec![
             test.replace("WANT", "2"),
             broken.to_string(),
@@ -114,14 +106,7 @@ fn a_test_that_does_not_build_sinks_only_itself() {
 #[test]
 fn a_run_that_replaces_the_built_program_does_not_pass_the_next_test() {
     let toolchain = ExecToolchain::resolve(Lang::Cpp, &user_cache()).expect("toolchain");
-    let engine = Engine::new(
-        EngineConfig {
-            workers: 1,
-            ..EngineConfig::default()
-        },
-        Arc::new(toolchain),
-    )
-    .expect("engine");
+    let engine = one_worker(toolchain);
     // The first call swaps the binary for a script that echoes its stdin
     // (the next pair's secret) and exits 0.
     let candidate = "#include <bits/stdc++.h>\n#include <unistd.h>\n#include <sys/stat.h>\nusing namespace std;\nint f(int x) {\n    char p[4096] = {0};\n    if (readlink(\"/proc/self/exe\", p, sizeof p - 1) > 0) {\n        unlink(p);\n        FILE* s = fopen(p, \"w\");\n        if (s) { fputs(\"#!/bin/sh\\necho\\ncat\\n\", s); fclose(s); chmod(p, 0755); }\n    }\n    return x + 1;\n}\n";

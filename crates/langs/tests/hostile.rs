@@ -7,12 +7,11 @@
 use codejury_core::{Lang, TestCase, TestFormat, Verdict};
 use codejury_langs::ExecToolchain;
 mod common;
-use codejury_sandbox::{Engine, EngineConfig, Job, Limits};
-use common::{run, user_cache};
+use codejury_sandbox::{Job, Limits};
+use common::{one_worker, run, user_cache};
 use std::io::ErrorKind;
 use std::net::TcpListener;
 use std::path::Path;
-use std::sync::Arc;
 
 /// What a case must get.
 #[derive(Debug, Clone, Copy)]
@@ -265,14 +264,7 @@ fn hostile_programs_in_every_language_get_their_verdict_and_leave_nothing() {
                 codejury_core::Hint::hint(&e).unwrap_or_default()
             )
         });
-        let engine = Engine::new(
-            EngineConfig {
-                workers: 1,
-                ..EngineConfig::default()
-            },
-            Arc::new(toolchain),
-        )
-        .expect("engine");
+        let engine = one_worker(toolchain);
         let layers = engine.isolation();
         assert!(
             layers.namespaces && layers.cgroups && layers.landlock && layers.seccomp,

@@ -1,8 +1,10 @@
 //! Helpers the process-language tests share.
 #![allow(dead_code)]
 
-use codejury_sandbox::{sinks, Engine, Job, PairOutcome};
+use codejury_langs::ExecToolchain;
+use codejury_sandbox::{sinks, Engine, EngineConfig, Job, PairOutcome};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// codejury's cache, where `.ci/run` puts the pinned npm packages and
 /// C++'s precompiled header: `CODEJURY_CACHE_DIR`, else `~/.cache/codejury`.
@@ -33,4 +35,17 @@ pub fn run(engine: &Engine, jobs: Vec<Job>) -> Vec<Vec<PairOutcome>> {
             v
         })
         .collect()
+}
+
+/// An engine with one worker (so a probe after a case lands on the same
+/// worker) running `toolchain`.
+pub fn one_worker(toolchain: ExecToolchain) -> Engine {
+    Engine::new(
+        EngineConfig {
+            workers: 1,
+            ..EngineConfig::default()
+        },
+        Arc::new(toolchain),
+    )
+    .expect("engine")
 }
