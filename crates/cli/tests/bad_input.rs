@@ -126,6 +126,46 @@ fn a_format_the_language_lacks_is_an_error_naming_the_field() {
 }
 
 #[test]
+fn a_bad_usage_record_or_style_is_an_error_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let solutions = dir.path().join("solutions.jsonl");
+    std::fs::write(&solutions, format!("{SOLUTION}\n")).unwrap();
+    let tests = dir.path().join("tests.jsonl");
+    for (bad, said) in [
+        (
+            r#""usage": {"prompt_tokens": -1, "completion_tokens": 3, "latency_ms": 9}"#,
+            "field `usage.prompt_tokens` must be a number ≥ 0",
+        ),
+        (
+            r#""usage": {"prompt_tokens": 1, "completion_tokens": 3}"#,
+            "field `usage.latency_ms` is missing or not a number",
+        ),
+        (r#""usage": 7"#, "field `usage` must be an object"),
+        (
+            r#""style": "doctest""#,
+            "field `style`: \"doctest\" is neither",
+        ),
+    ] {
+        std::fs::write(
+            &tests,
+            format!("{{\"task_id\": \"HumanEval/0\", \"generation\": \"x\", {bad}}}\n"),
+        )
+        .unwrap();
+        for (cmd, out) in commands(dir.path(), &solutions, &tests) {
+            if cmd == "run" || cmd == "exec" {
+                continue; // model text to `run`; `exec` takes plain tests only
+            }
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "{cmd} accepted {bad}: {err}");
+            assert!(
+                err.contains(&format!("tests.jsonl:1: {said}")),
+                "{cmd}: {err}"
+            );
+        }
+    }
+}
+
+#[test]
 fn pathological_generated_tests_are_discarded_with_a_reason_and_the_run_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let samples = data_dir().join("samples/humaneval-5models-solutions.jsonl");

@@ -407,3 +407,88 @@ fn a_problem_without_candidates_gets_no_test_budget() {
     let gens = test_generations(dir.path());
     assert_eq!(gens, vec![3, 3, 0]);
 }
+
+/// A run's directory is a pool: `eval` on it gives the run's numbers, and
+/// `study` costs its curves from what each call recorded (the fake server
+/// reports 100 prompt + 40 generated tokens per sample's call and takes
+/// 30 ms), with latency from the calls and the sandbox.
+#[test]
+fn a_run_directory_is_a_pool_costed_from_what_it_recorded() {
+    let f = fake_server(Duration::from_millis(30));
+    let dir = tempfile::tempdir().unwrap();
+    let out = codejury().args(run_args(&f, dir.path())).output().unwrap();
+    let run = json_of(out);
+    let run_dir = dir.path().join("out");
+    let store = dir.path().join("store.sqlite");
+
+    let tests = std::fs::read_to_string(run_dir.join("tests.jsonl")).unwrap();
+    let first: serde_json::Value = serde_json::from_str(tests.lines().next().unwrap()).unwrap();
+    assert_eq!(first["style"], "coderm");
+    assert_eq!(
+        first["usage"]["prompt_tokens"], 50.0,
+        "one call, two samples"
+    );
+
+    let eval = codejury()
+        .args(["--json", "eval"])
+        .arg(&run_dir)
+        .arg("--store")
+        .arg(&store)
+        .arg("--out")
+        .arg(dir.path().join("eval"))
+        .output()
+        .unwrap();
+    let eval = json_of(eval);
+    for k in ["tasks", "solutions", "vanilla", "coderm", "codet", "oracle"] {
+        assert_eq!(eval[k], run[k], "{k}: {eval}");
+    }
+    assert_eq!(eval["executed"], 0, "the run's verdicts are in the store");
+
+    let study_dir = dir.path().join("study");
+    let study = codejury()
+        .args(["--json", "study"])
+        .arg(&run_dir)
+        .args(["--probe-model", "none", "--repeats", "2", "--folds", "0"])
+        .arg("--store")
+        .arg(&store)
+        .arg("--out")
+        .arg(&study_dir)
+        .output()
+        .unwrap();
+    let s = json_of(study);
+    let cost = &s["scale"]["cost"];
+    assert!(
+        cost["tokenizer"].as_str().unwrap().starts_with("recorded"),
+        "{cost}"
+    );
+    assert_eq!(cost["policy_tokens_per_problem"], 180.0);
+    let policy_s = cost["policy_seconds_per_problem"].as_f64().unwrap();
+    assert!(policy_s >= 0.03, "one 30 ms call per problem: {policy_s}");
+    let uniform = s["scale"]["strategies"]["uniform"].as_array().unwrap();
+    let (one, all) = (&uniform[0], uniform.last().unwrap());
+    assert_eq!(all["tester_tokens"], 180.0, "{all}");
+    assert_eq!(one["tester_tokens"], 90.0, "{one}");
+    let (l1, l2) = (
+        one["latency_s"].as_f64().unwrap(),
+        all["latency_s"].as_f64().unwrap(),
+    );
+    assert!(l1 > policy_s + 0.015 && l2 > l1 + 0.015, "{l1} {l2}");
+    assert!(study_dir.join("scale/scale-latency.svg").exists());
+    let md = std::fs::read_to_string(study_dir.join("study.md")).unwrap();
+    assert!(md.contains("latency (s)"), "{md}");
+
+    // Files and a run directory together are a mistake, said as one.
+    let both = codejury()
+        .arg("eval")
+        .arg(&run_dir)
+        .args(["--solutions", "x.jsonl", "--tests", "y.jsonl", "--out"])
+        .arg(dir.path().join("e2"))
+        .output()
+        .unwrap();
+    assert!(!both.status.success());
+    assert!(
+        String::from_utf8_lossy(&both.stderr).contains("cannot be used with"),
+        "{}",
+        String::from_utf8_lossy(&both.stderr)
+    );
+}

@@ -37,6 +37,11 @@ pub struct Executed {
     pub label_secs: f64,
     /// Seconds executing the matrix.
     pub exec_secs: f64,
+    /// Per task (aligned with `tasks`), per distinct program, per distinct
+    /// test: the pair's wall milliseconds when it ran (kept in the store,
+    /// so a cached pair reports its first run): what the sandbox spends
+    /// on a test, for latency curves.
+    pub pair_ms: Vec<Vec<Vec<f64>>>,
 }
 
 impl Executed {
@@ -178,10 +183,19 @@ pub fn execute(
         .iter()
         .map(|&(k, p)| ((k, p), vec![false; pool.tasks[k].tests.len()]))
         .collect();
+    let mut pair_ms: Vec<Vec<Vec<f64>>> = pool
+        .tasks
+        .iter()
+        .map(|tp| vec![vec![0.0; tp.tests.len()]; tp.programs.len()])
+        .collect();
     reporter.start(&Stage::Pairs, pairs as u64, 0);
     let mut sink = sinks::from_fn(|o: PairOutcome| {
-        if let Some(v) = verdicts.get_mut(&job_of[o.job]) {
+        let (k, p) = job_of[o.job];
+        if let Some(v) = verdicts.get_mut(&(k, p)) {
             v[o.test] = o.verdict.passed();
+        }
+        if let Some(ms) = pair_ms[k][p].get_mut(o.test) {
+            *ms = o.wall_ms;
         }
         reporter.advance(&Stage::Pairs, 1);
         Ok::<_, CacheError>(true)
@@ -239,5 +253,6 @@ pub fn execute(
         cached: tally.cached(),
         label_secs,
         exec_secs,
+        pair_ms,
     })
 }

@@ -14,6 +14,7 @@ use crate::config::{RunConfig, TestUnit};
 use crate::error::{self, create_dir, Error, Result};
 use crate::execute::{execute, Executed};
 use crate::generate::{self, flops, Generated, Question, StageContext, StageCost};
+use crate::pool::record::{self, StageTexts};
 use crate::pool::{Duplicates, Pool, PoolBuilder, TestGeneration};
 use crate::report::{self, write_json, write_jsonl, Summary};
 use crate::reporter::{Reporter, Stage};
@@ -115,6 +116,11 @@ pub struct RunSummary {
     pub seconds: RunSeconds,
     /// The output directory.
     pub out: PathBuf,
+    /// The benchmark (`eval`, `scale` and `study` given this directory
+    /// read it from here).
+    pub bench: String,
+    /// The local benchmark file it was read from, if one was given.
+    pub data: Option<PathBuf>,
 }
 
 /// Tokens of one model's stage for one problem.
@@ -491,6 +497,25 @@ pub fn run_with(
 
     let per_problem = problem_rows(&r, policy, tester, &samples, &tests, &executed, config.rule);
     write_jsonl(&config.out.join("problems.jsonl"), &per_problem)?;
+    let task_ids: Vec<String> = r
+        .problems
+        .iter()
+        .map(|&t| r.data.problems[t].problem.task_id.clone())
+        .collect();
+    record::write(
+        &config.out,
+        &StageTexts {
+            task_ids: &task_ids,
+            texts: &samples.texts,
+            usage: &samples.usage,
+        },
+        &StageTexts {
+            task_ids: &task_ids,
+            texts: &tests.texts,
+            usage: &tests.usage,
+        },
+        config.test_style,
+    )?;
     let generations = tests.texts.iter().map(Vec::len).sum::<usize>();
     let summary = RunSummary {
         report,
@@ -528,6 +553,8 @@ pub fn run_with(
             total: started.elapsed().as_secs_f64(),
         },
         out: config.out.clone(),
+        bench: config.bench.bench.to_string(),
+        data: config.bench.data.clone(),
     };
     create_dir(&config.out)?;
     write_json(&config.out.join("run.json"), &summary)?;

@@ -4,7 +4,7 @@
 
 use crate::allocator_bands::{self, allocator_bands, AllocatorBand, StrategyScores};
 use crate::config::ScaleConfig;
-use crate::cost::{self, CostModel, PoolTokens};
+use crate::cost::{self, CostModel};
 use crate::error::{create_dir, write_file, Result};
 use crate::eval::execute_files;
 use crate::execute::Executed;
@@ -162,6 +162,11 @@ pub struct Point {
     pub tester_tokens: Option<f64>,
     /// Policy plus tester FLOPs per problem, when both sizes are given.
     pub flops: Option<f64>,
+    /// Seconds per problem, one call and one pair after another: the
+    /// policy's calls, the bought generations' calls, and the sandbox
+    /// running their tests against every distinct candidate (only for a
+    /// pool that recorded its calls, as a `run`'s files do).
+    pub latency_s: Option<f64>,
 }
 
 /// Where a strategy first reaches uniform's full-budget accuracy, in tests.
@@ -300,6 +305,10 @@ pub fn scale_executed(
     let policy_tokens = tokens
         .as_ref()
         .map(|t| t.policy.iter().sum::<f64>() / p as f64);
+    let seconds = cost::seconds(pool, &run.pair_ms);
+    let policy_seconds = seconds
+        .as_ref()
+        .map(|s| s.policy.iter().sum::<f64>() / p as f64);
     let mut rng = ChaCha8Rng::seed_from_u64(e.seed);
     // Each shuffle's order of every problem's generations, kept to count
     // what the generations an allocation buys cost.
@@ -326,6 +335,7 @@ pub fn scale_executed(
         .map(|&strategy| {
             let mut sums = vec![(0.0, 0.0, 0.0); budgets.len()];
             let mut spent = vec![0.0; budgets.len()];
+            let mut waited = vec![0.0; budgets.len()];
             let mut per_task = vec![vec![0.0; tasks.len()]; budgets.len()];
             for (ts, order) in shuffles.iter().zip(&orders) {
                 let allocations: Vec<Vec<usize>> = if strategy == Strategy::Online {
@@ -351,7 +361,10 @@ pub fn scale_executed(
                     let scores = scores_with(ts, b, args.rule);
                     sums[k].2 += scores.iter().sum::<f64>() / p as f64;
                     if let Some(t) = &tokens {
-                        spent[k] += tester_tokens(t, order, b) / p as f64;
+                        spent[k] += bought(&t.generations, order, b) / p as f64;
+                    }
+                    if let Some(s) = &seconds {
+                        waited[k] += bought(&s.generations, order, b) / p as f64;
                     }
                     for (sum, s) in per_task[k].iter_mut().zip(scores) {
                         *sum += s;
@@ -365,8 +378,8 @@ pub fn scale_executed(
                 points: budgets
                     .iter()
                     .zip(sums)
-                    .zip(&spent)
-                    .map(|((&budget, (g, t, a)), &spent)| {
+                    .zip(spent.iter().zip(&waited))
+                    .map(|((&budget, (g, t, a)), (&spent, &waited))| {
                         let tester_tokens = tokens.as_ref().map(|_| spent / r);
                         Point {
                             budget,
@@ -375,6 +388,7 @@ pub fn scale_executed(
                             accuracy: a / r,
                             tester_tokens,
                             flops: compute(args, policy_tokens, tester_tokens),
+                            latency_s: policy_seconds.map(|s| s + waited / r),
                         }
                     })
                     .collect(),
@@ -477,9 +491,14 @@ pub fn scale_executed(
             .map(|(t, policy)| CostModel {
                 tokenizer: t.tokenizer.clone(),
                 policy_tokens_per_problem: policy,
+                policy_seconds_per_problem: policy_seconds,
                 policy_params: args.policy_params,
                 tester_params: args.tester_params,
-                note: cost::NOTE,
+                note: if seconds.is_some() {
+                    cost::RECORDED_NOTE
+                } else {
+                    cost::NOTE
+                },
             }),
         online_cross_fitted: cross_fitted,
     };
@@ -489,10 +508,11 @@ pub fn scale_executed(
     write_file(
         &e.out.join("scale.md"),
         format!(
-            "# codejury scale\n\n{table}\n{}\n{}\n{}\n## Difficulty\n\n{}",
+            "# codejury scale\n\n{table}\n{}\n{}\n{}\n{}\n## Difficulty\n\n{}",
             render_folds_table(&curves, &summary),
             render_tests_table(&curves),
             render_compute_table(&curves, &summary),
+            render_latency_table(&curves, &summary),
             allocator_bands::markdown(&summary.difficulty, summary.difficulty_budget)
         )
         .as_bytes(),
@@ -500,6 +520,17 @@ pub fn scale_executed(
     draw(&e.out, &curves, summary.vanilla, summary.oracle)?;
     if let Some(cost) = &summary.cost {
         draw_compute(&e.out, &curves, &summary, cost)?;
+    }
+    if has_latency(&curves) {
+        let x = |p: &Point| p.latency_s.unwrap_or(0.0);
+        draw_against(
+            &e.out.join("scale-latency.svg"),
+            "accuracy vs latency",
+            "seconds per problem (model calls + sandbox, one after another)",
+            &curves,
+            &summary,
+            &x,
+        )?;
     }
     Ok((summary, table))
 }
@@ -528,10 +559,11 @@ pub(crate) fn shuffle_generations(t: &Task, rng: &mut ChaCha8Rng) -> (Task, Vec<
     (task, order)
 }
 
-/// The tester's tokens for what allocation `b` buys: each problem's first
-/// `b[i]` generations in the shuffle's `order`.
-fn tester_tokens(t: &PoolTokens, order: &[Vec<usize>], b: &[usize]) -> f64 {
-    t.generations
+/// What allocation `b` buys costs, summed over problems: each problem's
+/// first `b[i]` generations in the shuffle's `order`, each costing
+/// `per_generation[i][g]` (tokens or seconds).
+fn bought(per_generation: &[Vec<f64>], order: &[Vec<usize>], b: &[usize]) -> f64 {
+    per_generation
         .iter()
         .zip(order)
         .zip(b)
@@ -722,28 +754,75 @@ fn compute_x(p: &Point, cost: &CostModel) -> f64 {
 /// problem.
 fn draw_compute(dir: &Path, curves: &[Curve], s: &ScaleSummary, cost: &CostModel) -> Result<()> {
     let flops = curves[0].points.iter().all(|p| p.flops.is_some());
+    let xlabel = if flops {
+        "FLOPs per problem (policy + tester)"
+    } else {
+        "tokens per problem (policy + tester)"
+    };
+    let x = |p: &Point| compute_x(p, cost);
+    draw_against(
+        &dir.join("scale-compute.svg"),
+        "accuracy vs compute",
+        xlabel,
+        curves,
+        s,
+        &x,
+    )
+}
+
+/// One chart of every strategy's accuracy against `x` of its points.
+fn draw_against(
+    path: &Path,
+    title: &str,
+    xlabel: &str,
+    curves: &[Curve],
+    s: &ScaleSummary,
+    x: &dyn Fn(&Point) -> f64,
+) -> Result<()> {
     let chart = Chart {
-        title: "accuracy vs compute",
-        xlabel: if flops {
-            "FLOPs per problem (policy + tester)"
-        } else {
-            "tokens per problem (policy + tester)"
-        },
+        title,
+        xlabel,
         curves: curves
             .iter()
             .map(|c| {
                 (
                     c.strategy.as_str().to_string(),
-                    c.points
-                        .iter()
-                        .map(|p| (compute_x(p, cost), p.accuracy))
-                        .collect(),
+                    c.points.iter().map(|p| (x(p), p.accuracy)).collect(),
                 )
             })
             .collect(),
         lines: vec![("oracle", s.oracle), ("vanilla", s.vanilla)],
     };
-    plot::draw(&dir.join("scale-compute.svg"), &chart).map(|_| ())
+    plot::draw(path, &chart).map(|_| ())
+}
+
+/// Whether every point of the curves has a latency (a recorded pool).
+fn has_latency(curves: &[Curve]) -> bool {
+    curves
+        .iter()
+        .all(|c| c.points.iter().all(|p| p.latency_s.is_some()))
+}
+
+/// Accuracy against seconds per problem, for a pool that recorded them.
+fn render_latency_table(curves: &[Curve], s: &ScaleSummary) -> String {
+    if !has_latency(curves) {
+        return "latency: not recorded in this pool (a `run`'s `solutions.jsonl` and `tests.jsonl` record it)\n".to_string();
+    }
+    let mut t = grid(
+        &format!(
+            "{} accuracy (%) @ seconds per problem (model calls and sandbox, one after another), by budget",
+            s.rule.as_str()
+        ),
+        curves,
+        |x| format!("{:.2} @ {:.2}s", 100.0 * x.accuracy, x.latency_s.unwrap_or(0.0)),
+    );
+    if let Some(policy) = s.cost.as_ref().and_then(|c| c.policy_seconds_per_problem) {
+        let _ = writeln!(
+            t,
+            "\nThe policy's calls take {policy:.2}s per problem whatever the budget."
+        );
+    }
+    t
 }
 
 /// Draws `scale.svg` (accuracy against generations bought) and

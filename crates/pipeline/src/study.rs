@@ -281,7 +281,7 @@ fn markdown(s: &StudySummary, config: &ScaleConfig) -> String {
                 "Per problem, policy + tester. Tokenizer: {}. {}.\n",
                 cost.tokenizer, cost.note
             );
-            md += "| strategy | budget | generations | tester tokens | FLOPs | accuracy |\n|---|---|---|---|---|---|\n";
+            md += "| strategy | budget | generations | tester tokens | FLOPs | latency (s) | accuracy |\n|---|---|---|---|---|---|---|\n";
             for (name, points) in &s.scale.strategies {
                 for p in points.iter().filter(|p| {
                     p.budget == 1
@@ -290,18 +290,25 @@ fn markdown(s: &StudySummary, config: &ScaleConfig) -> String {
                 }) {
                     let _ = writeln!(
                         md,
-                        "| {name} | {} | {:.1} | {:.0} | {} | {:.2}% |",
+                        "| {name} | {} | {:.1} | {:.0} | {} | {} | {:.2}% |",
                         p.budget,
                         p.generations,
                         p.tester_tokens.unwrap_or(0.0),
                         p.flops.map_or("n/a".into(), |f| format!("{f:.3e}")),
+                        p.latency_s.map_or("n/a".into(), |l| format!("{l:.2}")),
                         100.0 * p.accuracy
                     );
                 }
             }
+            let latency = match cost.policy_seconds_per_problem {
+                Some(s) => format!(
+                    "; its calls take {s:.2}s per problem, and latency adds each generation's call and its tests' sandbox time (`scale/scale-latency.svg`)"
+                ),
+                None => "; latency is not recorded in this pool (a `run`'s files record it)".into(),
+            };
             let _ = writeln!(
                 md,
-                "\nThe policy's {:.0} tokens per problem are spent whatever the budget; latency is not recorded in a pool.{}",
+                "\nThe policy's {:.0} tokens per problem are spent whatever the budget{latency}.{}",
                 cost.policy_tokens_per_problem,
                 if cost.policy_params.is_some() && cost.tester_params.is_some() {
                     ""

@@ -1,29 +1,43 @@
 //! `codejury eval`: execute a pool through the store, label it, select with
 //! every rule, and write the report.
 
-use crate::args::{BenchArgs, EngineArgs, LimitArgs, StoreArgs};
+use crate::args::{parse_bench, EngineArgs, LimitArgs, StoreArgs};
 use crate::output::{cancelled_or, Output};
 use crate::progress::Progress;
 use crate::signals::cancel_on_ctrl_c;
-use anyhow::Result;
-use codejury_pipeline::config::{EvalConfig, PoolFiles, TestUnit};
+use anyhow::{anyhow, bail, Context, Result};
+use codejury_bench::Benchmark;
+use codejury_pipeline::config::{BenchSpec, EvalConfig, PoolFiles, TestUnit};
 use codejury_pipeline::{eval, open_store, Sandbox};
-use std::path::PathBuf;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// The flags that name a pool and how to run it.
 #[derive(clap::Args, Debug)]
 pub struct PoolArgs {
-    #[command(flatten)]
-    bench: BenchArgs,
-    /// Candidates: JSONL of samples (`solution`/`completion`) or of CodeT
-    /// pools (`samples`: raw completions per task).
+    /// A `run`'s output directory: its benchmark (from `run.json`), its
+    /// `solutions.jsonl` and `tests.jsonl`, with the usage and latency each
+    /// call recorded, and its models' sizes. Instead of `--solutions` and
+    /// `--tests`.
+    #[arg(value_name = "RUN_DIR", conflicts_with_all = ["solutions", "tests"])]
+    run: Option<PathBuf>,
+    /// humaneval, humaneval-plus, mbpp-plus, mbxp-<lang> or humaneval-<lang>
+    /// [default with RUN_DIR: the run's].
+    #[arg(long, value_parser = parse_bench, required_unless_present = "run")]
+    bench: Option<Benchmark>,
+    /// A local copy of the benchmark file [default: $CODEJURY_DATA_DIR, else
+    /// the cache, else fetched from its public source].
     #[arg(long)]
-    solutions: PathBuf,
-    /// Tests: JSONL of tests (`test`), CodeRM generations (`generation`),
-    /// or CodeT pools (`samples`: raw `assert` completions per task).
-    #[arg(long)]
-    tests: PathBuf,
+    data: Option<PathBuf>,
+    /// Candidates: JSONL of samples (`solution`/`completion`/`response`) or
+    /// of CodeT pools (`samples`: raw completions per task).
+    #[arg(long, required_unless_present = "run")]
+    solutions: Option<PathBuf>,
+    /// Tests: JSONL of tests (`test`), model answers (`generation`, with
+    /// `style`), or CodeT pools (`samples`: raw `assert` completions per task).
+    #[arg(long, required_unless_present = "run")]
+    tests: Option<PathBuf>,
     /// In CodeT pools, whether a test is one `assert` or one sample's asserts together.
     #[arg(long, value_enum, default_value = "assert")]
     codet_test_unit: Unit,
@@ -35,6 +49,108 @@ pub struct PoolArgs {
     store: StoreArgs,
 }
 
+/// What a run directory's `run.json` says about the pool it wrote.
+#[derive(Debug, Default)]
+pub struct RunRecord {
+    /// The policy's parameters, when the run knew them.
+    pub policy_params: Option<u64>,
+    /// The tester's parameters.
+    pub tester_params: Option<u64>,
+}
+
+/// Reads `dir/run.json`: the benchmark, its local file, and the models' sizes.
+fn read_run(dir: &Path) -> Result<(Benchmark, Option<PathBuf>, RunRecord)> {
+    let path = dir.join("run.json");
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "{}: cannot read (is {} a `run` output directory?)",
+            path.display(),
+            dir.display()
+        )
+    })?;
+    let json: Value =
+        serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
+    let bench = json.get("bench").and_then(Value::as_str).ok_or_else(|| {
+        anyhow!(
+            "{}: field `bench` is missing (written by an older codejury: pass --bench)",
+            path.display()
+        )
+    })?;
+    let bench: Benchmark = bench
+        .parse()
+        .map_err(|e| anyhow!("{}: field `bench`: {e}", path.display()))?;
+    let data = json.get("data").and_then(Value::as_str).map(PathBuf::from);
+    let params = |stage: &str| {
+        json.pointer(&format!("/stages/{stage}/parameters"))
+            .and_then(Value::as_u64)
+    };
+    Ok((
+        bench,
+        data,
+        RunRecord {
+            policy_params: params("solutions"),
+            tester_params: params("tests"),
+        },
+    ))
+}
+
+impl PoolArgs {
+    /// The pipeline's settings for this pool, reporting into `out`, and
+    /// what its run recorded (nothing for pool files).
+    pub fn config(
+        &self,
+        out: PathBuf,
+        repeats: usize,
+        seed: u64,
+    ) -> Result<(EvalConfig, RunRecord)> {
+        let (bench, data, record, files) = match &self.run {
+            Some(dir) => {
+                let (bench, data, record) = read_run(dir)?;
+                if let Some(asked) = self.bench.filter(|b| *b != bench) {
+                    bail!("--bench {asked}: {} is a run of {bench}", dir.display());
+                }
+                let files = (dir.join("solutions.jsonl"), dir.join("tests.jsonl"));
+                for f in [&files.0, &files.1] {
+                    if !f.exists() {
+                        bail!("{}: missing (a run made before `run` wrote its pool files has none: run it again, it costs nothing from the store)", f.display());
+                    }
+                }
+                (bench, self.data.clone().or(data), record, files)
+            }
+            None => {
+                let (Some(bench), Some(s), Some(t)) = (self.bench, &self.solutions, &self.tests)
+                else {
+                    bail!("give a run directory, or --bench, --solutions and --tests");
+                };
+                (
+                    bench,
+                    self.data.clone(),
+                    RunRecord::default(),
+                    (s.clone(), t.clone()),
+                )
+            }
+        };
+        let config = EvalConfig {
+            bench: BenchSpec { bench, data },
+            pool: PoolFiles {
+                solutions: files.0,
+                tests: files.1,
+                codet_test_unit: match self.codet_test_unit {
+                    Unit::Assert => TestUnit::Assert,
+                    Unit::Sample => TestUnit::Sample,
+                },
+            },
+            limits: self.limits.settings(),
+            engine: self.engine.settings_for(bench.language()),
+            store: self.store.store.clone(),
+            out,
+            repeats,
+            seed,
+        };
+        Ok((config, record))
+    }
+}
+
 /// What one test of a CodeT pool is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Unit {
@@ -43,29 +159,6 @@ pub enum Unit {
     /// All asserts kept from one sample, passing iff all pass (the unit the
     /// CodeRM evaluation gives a raw test generation).
     Sample,
-}
-
-impl PoolArgs {
-    /// The pipeline's settings for this pool, reporting into `out`.
-    pub fn config(&self, out: PathBuf, repeats: usize, seed: u64) -> EvalConfig {
-        EvalConfig {
-            bench: self.bench.spec(),
-            pool: PoolFiles {
-                solutions: self.solutions.clone(),
-                tests: self.tests.clone(),
-                codet_test_unit: match self.codet_test_unit {
-                    Unit::Assert => TestUnit::Assert,
-                    Unit::Sample => TestUnit::Sample,
-                },
-            },
-            limits: self.limits.settings(),
-            engine: self.engine.settings_for(self.bench.bench.language()),
-            store: self.store.store.clone(),
-            out,
-            repeats,
-            seed,
-        }
-    }
 }
 
 /// Flags of `eval`.
@@ -86,7 +179,7 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
-    let config = args.pool.config(args.out, args.repeats, args.seed);
+    let (config, _) = args.pool.config(args.out, args.repeats, args.seed)?;
     let cancel = cancel_on_ctrl_c();
     let sandbox = Sandbox::start(&config.engine)?;
     let store = open_store(config.store.as_deref())?;

@@ -61,25 +61,27 @@ pub struct Args {
 }
 
 impl Args {
-    /// The pipeline's settings (`study` takes the same flags).
-    pub fn config(self) -> ScaleConfig {
-        ScaleConfig {
-            eval: self.pool.config(self.out, self.repeats, self.seed),
+    /// The pipeline's settings (`study` takes the same flags); a run
+    /// directory's model sizes stand where the flags give none.
+    pub fn config(self) -> Result<ScaleConfig> {
+        let (eval, record) = self.pool.config(self.out, self.repeats, self.seed)?;
+        Ok(ScaleConfig {
+            eval,
             rule: self.rule,
             probe_model: self.probe_model,
             probe_folds: self.probe_folds,
             threads: self.threads,
             tokenizer: self.tokenizer,
-            policy_params: self.policy_params,
-            tester_params: self.tester_params,
+            policy_params: self.policy_params.or(record.policy_params),
+            tester_params: self.tester_params.or(record.tester_params),
             folds: self.folds,
-        }
+        })
     }
 }
 
 /// Runs the command.
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
-    let config = args.config();
+    let config = args.config()?;
     let cancel = cancel_on_ctrl_c();
     let sandbox = Sandbox::start(&config.eval.engine)?;
     let store = open_store(config.eval.store.as_deref())?;

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 /// Runs the command; it takes `scale`'s flags, and `--out` holds
 /// `study.md`, `study.json`, `scale/` and `report/`.
 pub fn run(args: crate::cmd::scale::Args, out: &Output) -> Result<ExitCode> {
-    let config = args.config();
+    let config = args.config()?;
     let cancel = cancel_on_ctrl_c();
     let sandbox = Sandbox::start(&config.eval.engine)?;
     let store = open_store(config.eval.store.as_deref())?;

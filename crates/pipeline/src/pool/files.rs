@@ -1,15 +1,23 @@
 //! Pools read from JSONL files, each line checked the same way for every
 //! command: a bad line is an error naming the file, the line and the field.
 //!
-//! Candidates, per line: `task_id` with `solution` (a whole program) or
-//! `completion` (a body continuing the problem's prompt), or with `samples`
-//! (CodeT's pools: raw completions, each continuing the prompt).
+//! Candidates, per line: `task_id` with `solution` (a whole program),
+//! `completion` (a body continuing the problem's prompt), `response` (a
+//! chat model's whole answer, the candidate cut out of it as `run` does),
+//! or `samples` (CodeT's pools: raw completions, each continuing the
+//! prompt).
 //!
 //! Tests, per line: `task_id` with `test` (a test as written, optionally
-//! with its `format`), `generation` or `response` (a CodeRM-style model
-//! answer), or `samples` (CodeT's pools: raw `assert` completions).
+//! with its `format`), `generation` or `response` (a model's answer, in the
+//! `style` it was asked for: `coderm` by default, or `codet`), or `samples`
+//! (CodeT's pools: raw `assert` completions).
+//!
+//! Any line may carry `usage` — `prompt_tokens`, `completion_tokens` and
+//! `latency_ms` of the call that wrote it, as `run` records them — and the
+//! cost curves then use what was measured instead of a tokenizer's count;
+//! a line of several `samples` shares it evenly.
 
-use super::{PoolBuilder, TestGeneration};
+use super::{Of, PoolBuilder, Recorded, TestGeneration};
 use crate::error::Result;
 use codejury_bench::jsonl::{self, Record};
 use codejury_bench::{sample_from_record, BenchError, Dataset};
@@ -72,6 +80,33 @@ fn strings(r: &Record<'_>, field: &str) -> Result<Vec<String>, BenchError> {
         .collect()
 }
 
+/// A line's `usage`, if it has one.
+fn usage(r: &Record<'_>) -> Result<Option<Recorded>, BenchError> {
+    if !r.obj.contains_key("usage") {
+        return Ok(None);
+    }
+    let Value::Object(u) = r.value("usage")? else {
+        return Err(r.error("field `usage` must be an object with `prompt_tokens`, `completion_tokens` and `latency_ms`"));
+    };
+    let number = |name: &str| -> Result<f64, BenchError> {
+        match u.get(name).and_then(Value::as_f64) {
+            Some(x) if x.is_finite() && x >= 0.0 => Ok(x),
+            Some(_) => Err(r.error(format!("field `usage.{name}` must be a number ≥ 0"))),
+            None => Err(r.error(format!("field `usage.{name}` is missing or not a number"))),
+        }
+    };
+    Ok(Some(Recorded {
+        prompt_tokens: number("prompt_tokens")?,
+        completion_tokens: number("completion_tokens")?,
+        latency_ms: number("latency_ms")?,
+    }))
+}
+
+/// `usage` shared by the `n` generations of one line.
+fn shared(u: Option<Recorded>, n: usize) -> Option<Recorded> {
+    u.map(|u| u.split(n))
+}
+
 /// Reads candidates into `builder`.
 pub fn read_candidates(
     path: &Path,
@@ -81,6 +116,20 @@ pub fn read_candidates(
     let language = builder.language();
     jsonl::for_each(path, |r| {
         let (position, task_id, problem) = tasks.locate(&r)?;
+        let recorded = usage(&r)?;
+        if r.obj.contains_key("response") && !r.obj.contains_key("samples") {
+            let text = r.str("response")?;
+            let p = problem.as_ref().ok_or_else(|| {
+                r.error(
+                    "field `response`: cutting the candidate out needs the problem (pass --bench)",
+                )
+            })?;
+            builder.candidate_text(position, p, &text);
+            if let Some(u) = recorded {
+                builder.record_usage(position, Of::Candidate, u);
+            }
+            return Ok(());
+        }
         let programs: Vec<String> = if r.obj.contains_key("samples") {
             let p = problem.as_ref().ok_or_else(|| {
                 r.error("field `samples`: CodeT completions need the problem's prompt (pass --bench or --problems)")
@@ -102,8 +151,12 @@ pub fn read_candidates(
                 (None, None, _) => unreachable!("sample_from_record requires one of them"),
             }
         };
+        let each = shared(recorded, programs.len());
         for program in programs {
             builder.candidate_for(position, &task_id, problem.as_ref(), program);
+            if let Some(u) = each {
+                builder.record_usage(position, Of::Candidate, u);
+            }
         }
         Ok(())
     })?;
@@ -160,11 +213,22 @@ pub fn read_tests(
                     })
                     .collect()
             }
-            "generation" | "response" => vec![TestGeneration::Text {
-                text: r.str(kind)?,
-                style: TestStyle::Coderm,
-                raw: false,
-            }],
+            "generation" | "response" => {
+                let style = match r.opt_str("style")?.as_deref() {
+                    None | Some("coderm") => TestStyle::Coderm,
+                    Some("codet") => TestStyle::Codet,
+                    Some(other) => {
+                        return Err(r.error(format!(
+                            "field `style`: {other:?} is neither \"coderm\" nor \"codet\""
+                        )))
+                    }
+                };
+                vec![TestGeneration::Text {
+                    text: r.str(kind)?,
+                    style,
+                    raw: false,
+                }]
+            }
             _ => {
                 let code = r.str("test")?;
                 if code.trim().is_empty() {
@@ -183,8 +247,12 @@ pub fn read_tests(
                 vec![TestGeneration::Plain(TestCase::new(format, code))]
             }
         };
+        let each = shared(usage(&r)?, generations.len());
         for g in generations {
             builder.tests_for(position, &task_id, problem.as_ref(), g);
+            if let Some(u) = each {
+                builder.record_usage(position, Of::Tests, u);
+            }
         }
         Ok(())
     })?;

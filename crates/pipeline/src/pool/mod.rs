@@ -27,6 +27,7 @@
 //! ```
 
 pub mod files;
+pub mod record;
 
 use crate::config::TestUnit;
 use crate::error::Result;
@@ -64,6 +65,54 @@ pub struct TaskPool {
     /// or the model's whole text; empty for a failed call), aligned with
     /// `generations`: what a cost curve counts tokens of.
     pub generation_text: Vec<String>,
+    /// What each sampled candidate (row) cost its model, when the pool
+    /// recorded it (a `run`'s `solutions.jsonl` does; published pools do
+    /// not), aligned with `rows`.
+    pub candidate_usage: Vec<Option<Recorded>>,
+    /// What each test generation cost its model, when recorded, aligned
+    /// with `generations`.
+    pub generation_usage: Vec<Option<Recorded>>,
+}
+
+/// What one generation cost the model that wrote it, as its backend
+/// reported: the measured side of a cost curve, where a pool without it is
+/// counted with a named tokenizer and has no latency at all. A call that
+/// returned several samples is shared evenly among them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Recorded {
+    /// Prompt tokens.
+    pub prompt_tokens: f64,
+    /// Generated tokens.
+    pub completion_tokens: f64,
+    /// Wall time of the call, milliseconds.
+    pub latency_ms: f64,
+}
+
+impl Recorded {
+    /// One sample's share of `usage`, which `samples` samples shared.
+    pub fn share(usage: &codejury_store::Usage, samples: usize) -> Recorded {
+        Recorded {
+            prompt_tokens: usage.prompt_tokens as f64,
+            completion_tokens: usage.completion_tokens as f64,
+            latency_ms: usage.latency_ms,
+        }
+        .split(samples)
+    }
+
+    /// One of `n` equal shares.
+    pub fn split(self, n: usize) -> Recorded {
+        let n = n.max(1) as f64;
+        Recorded {
+            prompt_tokens: self.prompt_tokens / n,
+            completion_tokens: self.completion_tokens / n,
+            latency_ms: self.latency_ms / n,
+        }
+    }
+
+    /// Prompt and generated tokens together.
+    pub fn tokens(&self) -> f64 {
+        self.prompt_tokens + self.completion_tokens
+    }
 }
 
 impl TaskPool {
@@ -151,6 +200,16 @@ struct Entry {
     pool: TaskPool,
     program_index: HashMap<String, usize>,
     generations: Vec<TestGeneration>,
+    generation_usage: Vec<Option<Recorded>>,
+}
+
+/// Which generation [`PoolBuilder::record_usage`] records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Of {
+    /// The policy's (a candidate).
+    Candidate,
+    /// The tester's (a test generation).
+    Tests,
 }
 
 /// Builds a [`Pool`]; see the module documentation.
@@ -212,6 +271,7 @@ impl<'a> PoolBuilder<'a> {
             e.pool.programs.push(program);
         }
         e.pool.rows.push(k);
+        e.pool.candidate_usage.push(None);
     }
 
     /// Adds one policy generation: the candidate the language finds in it,
@@ -240,9 +300,23 @@ impl<'a> PoolBuilder<'a> {
         problem: Option<&Problem>,
         generation: TestGeneration,
     ) {
-        self.entry(position, task_id, problem)
-            .generations
-            .push(generation);
+        let e = self.entry(position, task_id, problem);
+        e.generations.push(generation);
+        e.generation_usage.push(None);
+    }
+
+    /// Records what the last candidate (`Of::Candidate`) or test generation
+    /// (`Of::Tests`) added to the task at `position` cost its model.
+    pub fn record_usage(&mut self, position: usize, of: Of, usage: Recorded) {
+        if let Some(e) = self.tasks.get_mut(&position) {
+            let last = match of {
+                Of::Candidate => e.pool.candidate_usage.last_mut(),
+                Of::Tests => e.generation_usage.last_mut(),
+            };
+            if let Some(slot) = last {
+                *slot = Some(usage);
+            }
+        }
     }
 
     /// Cuts, screens and deduplicates every test generation, and returns
@@ -294,6 +368,7 @@ impl<'a> PoolBuilder<'a> {
         };
         for (e, pieces) in self.tasks.into_values().zip(cut) {
             let mut tp = e.pool;
+            tp.generation_usage = e.generation_usage;
             let mut index: HashMap<TestCase, usize> = HashMap::new();
             for (g, pieces) in e.generations.into_iter().zip(pieces) {
                 let start = tp.cols.len();
