@@ -20,6 +20,8 @@ enum Expect {
     /// Any verdict but a pass (what a blocked attack ends in differs by
     /// runtime: an exception, an exit status, a signal).
     NotPass,
+    /// Any verdict: what matters is what the probe and the listener see.
+    Any,
 }
 
 struct Case {
@@ -29,6 +31,9 @@ struct Case {
     expect: Expect,
     limits: Limits,
 }
+
+/// Turns a candidate (with `BODY` in it) into a compile-time bomb.
+type Bomb = fn(&str) -> String;
 
 /// One language's programs: the candidate (`f(x) = x + 1`), the way a test
 /// states a check, and the snippets the attacks are made of.
@@ -45,6 +50,19 @@ struct Kit {
     write: &'static str,
     /// Lists `/proc` and fails if any process but itself and PID 1 runs.
     probe: &'static str,
+    /// Starts processes that sleep, without end.
+    fork_bomb: &'static str,
+    /// Allocates and touches memory without end.
+    memory_bomb: &'static str,
+    /// Connects to `127.0.0.1:PORT`, failing the check if it cannot.
+    connect: &'static str,
+    /// What the connection gets: a runtime that connects asynchronously
+    /// (Node.js) returns before it fails, so only the listener can tell.
+    connect_expect: Expect,
+    /// Makes the candidate (`BODY` still in it) a program that sets the
+    /// compiler itself working without end, and what it gets (tsc emits JavaScript whatever its type checker says, as
+    /// mxeval runs it, so there a right answer still passes).
+    compile_bomb: Option<(Bomb, Expect)>,
 }
 
 fn kits() -> Vec<Kit> {
@@ -58,16 +76,26 @@ fn kits() -> Vec<Kit> {
             flood: "while (true) { process.stdout.write('x'.repeat(65536)); }",
             write: "require('fs').writeFileSync('PATH', 'x');",
             probe: "const ps = require('fs').readdirSync('/proc').filter(p => /^\\d+$/.test(p));\nif (ps.length > 2) { throw new Error('left: ' + ps.join(',')); }\n",
+            fork_bomb: NODE_FORK_BOMB,
+            memory_bomb: NODE_MEMORY_BOMB,
+            connect: NODE_CONNECT,
+            connect_expect: Expect::Any,
+            compile_bomb: None,
         },
         Kit {
             lang: Lang::TypeScript,
-            candidate: "declare var require: any;\ndeclare var process: any;\nfunction f(x: number): number {\n    BODY\n    return x + 1;\n}\n",
+            candidate: "declare var require: any;\ndeclare var process: any;\ndeclare var Buffer: any;\nfunction f(x: number): number {\n    BODY\n    return x + 1;\n}\n",
             test: "if (f(1) !== WANT) { throw new Error('check'); }\n",
             early_exit: "process.exit(0);",
             spin: "while (true) {}",
             flood: "while (true) { process.stdout.write('x'.repeat(65536)); }",
             write: "require('fs').writeFileSync('PATH', 'x');",
             probe: "const ps = require('fs').readdirSync('/proc').filter((p: string) => /^\\d+$/.test(p));\nif (ps.length > 2) { throw new Error('left: ' + ps.join(',')); }\n",
+            fork_bomb: NODE_FORK_BOMB,
+            memory_bomb: NODE_MEMORY_BOMB,
+            connect: NODE_CONNECT,
+            connect_expect: Expect::Any,
+            compile_bomb: Some((ts_type_bomb, Expect::Any)),
         },
         Kit {
             lang: Lang::Cpp,
@@ -78,6 +106,12 @@ fn kits() -> Vec<Kit> {
             flood: "for (;;) { fputs(string(65536, 'x').c_str(), stdout); }",
             write: "{ FILE* fp = fopen(\"PATH\", \"w\"); if (!fp) throw runtime_error(\"open\"); fputs(\"x\", fp); if (fclose(fp) != 0) throw runtime_error(\"close\"); }",
             probe: "int main() {\n    int n = 0;\n    for (auto& e : filesystem::directory_iterator(\"/proc\")) {\n        string s = e.path().filename().string();\n        if (all_of(s.begin(), s.end(), ::isdigit)) n++;\n    }\n    if (n > 2) throw runtime_error(\"processes left\");\n    return 0;\n}\n",
+            // C++'s attacks are `cpp_cases`, with the exact verdicts.
+            fork_bomb: "",
+            memory_bomb: "",
+            connect: "",
+            connect_expect: Expect::NotPass,
+            compile_bomb: None,
         },
         Kit {
             lang: Lang::Java,
@@ -88,16 +122,26 @@ fn kits() -> Vec<Kit> {
             flood: "while (x > -1) { System.out.print(\"x\".repeat(65536)); }",
             write: "java.nio.file.Files.writeString(java.nio.file.Path.of(\"PATH\"), \"x\");",
             probe: "class Main {\n    public static void main(String[] args) throws Exception {\n        long n = Arrays.stream(new java.io.File(\"/proc\").list()).filter(s -> s.matches(\"\\\\d+\")).count();\n        if (n > 2) throw new Exception(\"processes left: \" + n);\n    }\n}\n",
+            fork_bomb: "while (x > -1) { try { new ProcessBuilder(\"sleep\", \"600\").start(); } catch (Exception e) {} }",
+            memory_bomb: "List<long[]> v = new ArrayList<>();\n        while (x > -1) { long[] a = new long[1 << 21]; Arrays.fill(a, 1L); v.add(a); }",
+            connect: "new java.net.Socket(\"127.0.0.1\", PORT).close();",
+            connect_expect: Expect::NotPass,
+            compile_bomb: Some((java_nesting_bomb, Expect::NotPass)),
         },
         Kit {
             lang: Lang::Go,
-            candidate: "package main\n\nimport (\n\t\"os\"\n)\n\nvar _ = os.Exit\n\nfunc f(x int) int {\n\tBODY\n\treturn x + 1\n}\n",
+            candidate: "package main\n\nimport (\n\t\"net\"\n\t\"os\"\n\t\"os/exec\"\n)\n\nvar _ = os.Exit\nvar _ = exec.Command\nvar _ = net.Dial\n\nfunc f(x int) int {\n\tBODY\n\treturn x + 1\n}\n",
             test: "func main() {\n\tif f(1) != WANT {\n\t\tpanic(\"check\")\n\t}\n}\n",
             early_exit: "os.Exit(0)",
             spin: "for x > -1 { x = (x + 1) % 1000 }",
             flood: "for x > -1 { os.Stdout.Write(make([]byte, 65536)) }",
             write: "if err := os.WriteFile(\"PATH\", []byte(\"x\"), 0o644); err != nil { panic(err) }",
             probe: "import \"strconv\"\n\nfunc main() {\n\tes, _ := os.ReadDir(\"/proc\")\n\tn := 0\n\tfor _, e := range es {\n\t\tif _, err := strconv.Atoi(e.Name()); err == nil {\n\t\t\tn++\n\t\t}\n\t}\n\tif n > 2 {\n\t\tpanic(\"processes left\")\n\t}\n}\n",
+            fork_bomb: "for x > -1 { exec.Command(\"sleep\", \"600\").Start() }",
+            memory_bomb: "v := [][]byte{}\n\tfor x > -1 { b := make([]byte, 1<<24); for i := range b { b[i] = 1 }; v = append(v, b) }",
+            connect: "if c, err := net.Dial(\"tcp\", \"127.0.0.1:PORT\"); err != nil { panic(err) } else { c.Close() }",
+            connect_expect: Expect::NotPass,
+            compile_bomb: Some((go_object_bomb, Expect::NotPass)),
         },
         Kit {
             lang: Lang::Php,
@@ -108,6 +152,11 @@ fn kits() -> Vec<Kit> {
             flood: "while (true) { echo str_repeat('x', 65536); }",
             write: "if (file_put_contents('PATH', 'x') === false) { throw new Exception('write'); }",
             probe: "$ps = array_filter(scandir('/proc'), 'ctype_digit');\nif (count($ps) > 2) { throw new Exception('left: ' . implode(',', $ps)); }\n",
+            fork_bomb: "while (true) { $p = @proc_open('sleep 600', [], $pipes); }",
+            memory_bomb: "$v = []; while (true) { $v[] = str_repeat('x', 1 << 24); }",
+            connect: "$s = @fsockopen('127.0.0.1', PORT, $errno, $errstr, 2); if ($s === false) { throw new Exception('no network'); }",
+            connect_expect: Expect::NotPass,
+            compile_bomb: None,
         },
         Kit {
             lang: Lang::Ruby,
@@ -118,6 +167,11 @@ fn kits() -> Vec<Kit> {
             flood: "loop { $stdout.write('x' * 65536) }",
             write: "File.write('PATH', 'x')",
             probe: "ps = Dir.children('/proc').select { |p| p =~ /\\A\\d+\\z/ }\nraise \"left: #{ps.join(',')}\" if ps.size > 2\n",
+            fork_bomb: "loop { (fork { sleep 600 }) rescue nil }",
+            memory_bomb: "v = []; loop { v << 'x' * (1 << 24) }",
+            connect: "require 'socket'; TCPSocket.new('127.0.0.1', PORT).close",
+            connect_expect: Expect::NotPass,
+            compile_bomb: None,
         },
         Kit {
             lang: Lang::Perl,
@@ -128,11 +182,44 @@ fn kits() -> Vec<Kit> {
             flood: "while (1) { print 'x' x 65536; }",
             write: "open(my $fh, '>', 'PATH') or die 'open'; print $fh 'x'; close($fh) or die 'close';",
             probe: "opendir(my $d, '/proc');\nmy @ps = grep { /^\\d+$/ } readdir($d);\ndie 'left: ' . join(',', @ps) if @ps > 2;\n",
+            fork_bomb: "while (1) { my $p = fork(); if (defined $p && $p == 0) { sleep 600; exit 0; } }",
+            memory_bomb: "my @v; while (1) { push @v, 'x' x (1 << 24); }",
+            connect: "use IO::Socket::INET; IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => PORT, Proto => 'tcp') or die 'no network';",
+            connect_expect: Expect::NotPass,
+            compile_bomb: None,
         },
     ]
 }
 
-fn cases(kit: &Kit, escape: &Path) -> Vec<Case> {
+/// Node.js's attacks (JavaScript and TypeScript alike).
+const NODE_FORK_BOMB: &str =
+    "for (;;) { try { require('child_process').spawn('sleep', ['600']); } catch (e) {} }";
+const NODE_MEMORY_BOMB: &str = "const v = []; for (;;) { v.push(Buffer.alloc(1 << 24, 1)); }";
+const NODE_CONNECT: &str = "require('net').connect(PORT, '127.0.0.1').on('error', () => {});";
+
+/// A type whose instantiation tsc must give up on.
+fn ts_type_bomb(candidate: &str) -> String {
+    candidate.replace(
+        "BODY",
+        "type Grow<N extends any[]> = N['length'] extends 100000 ? N : Grow<[...N, 0]>;\n    let grown: Grow<[]> = null as any;",
+    )
+}
+
+/// An expression nested deeper than javac's parser can recurse.
+fn java_nesting_bomb(candidate: &str) -> String {
+    let deep = format!("int y = {}1{};", "(".repeat(50_000), ")".repeat(50_000));
+    candidate.replace("BODY", &deep)
+}
+
+/// A two-gigabyte array the compiler must write into its object file.
+fn go_object_bomb(candidate: &str) -> String {
+    format!(
+        "{}\nvar big = [...]byte{{1 << 31: 1}}\n",
+        candidate.replace("BODY", "")
+    )
+}
+
+fn cases(kit: &Kit, escape: &Path, port: u16) -> Vec<Case> {
     let case = |name: &str, body: &str, want: i32, expect: Expect| Case {
         name: format!("{}: {name}", kit.lang),
         candidate: kit.candidate.replace("BODY", body),
@@ -141,7 +228,7 @@ fn cases(kit: &Kit, escape: &Path) -> Vec<Case> {
         limits: Limits::default(),
     };
     let write = kit.write.replace("PATH", &escape.to_string_lossy());
-    vec![
+    let mut all = vec![
         case("a right answer", "", 2, Expect::Is(Verdict::Pass)),
         case("a wrong answer", "", 3, Expect::NotPass),
         case(
@@ -155,11 +242,28 @@ fn cases(kit: &Kit, escape: &Path) -> Vec<Case> {
         // buffers what it cannot write (Node.js on a full pipe).
         case("an output flood", kit.flood, 2, Expect::NotPass),
         case("a write outside scratch", &write, 2, Expect::NotPass),
-    ]
+    ];
+    if kit.lang == Lang::Cpp {
+        return all;
+    }
+    let mut memory = case("a memory bomb", kit.memory_bomb, 2, Expect::NotPass);
+    memory.limits.memory_bytes = 256 << 20;
+    let connect = kit.connect.replace("PORT", &port.to_string());
+    all.extend([
+        case("a fork bomb", kit.fork_bomb, 2, Expect::NotPass),
+        memory,
+        case("a connection to the host", &connect, 2, kit.connect_expect),
+    ]);
+    if let Some((bomb, expect)) = kit.compile_bomb {
+        let mut c = case("a compile-time bomb", "", 2, expect);
+        c.candidate = bomb(kit.candidate);
+        all.push(c);
+    }
+    all
 }
 
-/// Attacks written once, in C++: processes, memory, the network and the
-/// compiler itself.
+/// C++'s attacks, with the verdict each must get: processes (with a child
+/// that outlives its pair), memory, the network and the compiler itself.
 fn cpp_cases(port: u16) -> Vec<Case> {
     let head = "#include <bits/stdc++.h>\n#include <unistd.h>\n#include <sys/socket.h>\n#include <netinet/in.h>\n#include <arpa/inet.h>\nusing namespace std;\n";
     let main =
@@ -271,7 +375,7 @@ fn hostile_programs_in_every_language_get_their_verdict_and_leave_nothing() {
             "this suite expects full isolation (root on Linux); got {layers:?}"
         );
         let escape = victims.path().join(format!("escape-{}.txt", kit.lang));
-        let mut all = cases(&kit, &escape);
+        let mut all = cases(&kit, &escape, port);
         if kit.lang == Lang::Cpp {
             all.extend(cpp_cases(port));
         }
@@ -284,9 +388,18 @@ fn hostile_programs_in_every_language_get_their_verdict_and_leave_nothing() {
         let results = run(&engine, jobs);
         for (c, r) in all.iter().zip(results.chunks(2)) {
             let got = &r[0][0];
+            // The log says what each attack ended in, so a case that fails
+            // for a reason of its own (a typo, not the wall) shows.
+            eprintln!(
+                "{}: {} ({})",
+                c.name,
+                got.verdict,
+                got.message.lines().next().unwrap_or_default()
+            );
             let ok = match c.expect {
                 Expect::Is(v) => got.verdict == v,
                 Expect::NotPass => got.verdict != Verdict::Pass,
+                Expect::Any => true,
             };
             if !ok {
                 wrong.push(format!(
