@@ -46,6 +46,15 @@ def _cpu_ms_of(pid):
         return None
 
 
+def _cpu_over(pid, limits, last):
+    """The CPU time of `pid` (or `last`, once it cannot be read) and
+    whether it is past the pair's limit."""
+    used = _cpu_ms_of(pid)
+    if used is None:
+        return last, False
+    return used, used > limits["cpu_ms"]
+
+
 def _tail(data, limit=2000):
     text = data.decode("utf-8", "replace").strip()
     if len(text) > limit:
@@ -319,6 +328,116 @@ def combine(lang, candidate, tests):
     return None, "%s programs are not built once" % lang
 
 
+
+# --- warm interpreters (fast mode) ----------------------------------------
+#
+# In fast mode a script language's interpreter starts once per worker and
+# forks a child per pair, which runs the pair's file as the interpreter
+# would (`load`, `do`, `include` at the top level, `$0` set to the file):
+# one process per pair still, without paying the interpreter's start each
+# time.  The server reads `SRC\tCWD\tFIFO` lines; for each it forks a
+# child that makes its own process group, reads /dev/null, writes stdout
+# and stderr to FIFO and runs SRC in CWD; it answers the child's pid, then
+# `PID STATUS CPU_MS` (the raw wait status, and the child's CPU time) when
+# the child ends.  Anything unexpected stops the server, and the pair runs
+# the cold way (a fresh interpreter).
+
+_RUBY_SERVER = r"""
+$stdout.sync = true
+STDIN.each_line do |cj_line|
+  cj_src, cj_cwd, cj_fifo = cj_line.chomp.split("\t", 3)
+  cj_t0 = Process.times
+  cj_pid = fork do
+    Process.setpgid(0, 0)
+    $stdin.reopen("/dev/null")
+    $stdout.reopen(cj_fifo, "w")
+    $stderr.reopen(cj_fifo, "w")
+    $stdout.sync = false
+    Dir.chdir(cj_cwd)
+    $0 = cj_src
+    load(cj_src)
+  end
+  $stdout.write("#{cj_pid}\n")
+  _, cj_status = Process.wait2(cj_pid)
+  cj_t1 = Process.times
+  cj_cpu = ((cj_t1.cutime - cj_t0.cutime) + (cj_t1.cstime - cj_t0.cstime)) * 1000.0
+  $stdout.write("#{cj_pid} #{cj_status.to_i} #{cj_cpu}\n")
+end
+"""
+
+_PERL_SERVER = r"""
+use POSIX ();
+BEGIN { eval { require Data::Compare; 1 } }
+$| = 1;
+while (my $cj_line = <STDIN>) {
+    chomp $cj_line;
+    my ($cj_src, $cj_cwd, $cj_fifo) = split /\t/, $cj_line, 3;
+    my @cj_t0 = times;
+    my $cj_pid = fork;
+    exit 3 unless defined $cj_pid;
+    if ($cj_pid == 0) {
+        POSIX::setpgid(0, 0);
+        open(STDIN, '<', '/dev/null') or POSIX::_exit(126);
+        open(STDOUT, '>', $cj_fifo) or POSIX::_exit(126);
+        open(STDERR, '>>&', \*STDOUT) or POSIX::_exit(126);
+        $| = 0;
+        chdir($cj_cwd) or POSIX::_exit(126);
+        $0 = $cj_src;
+        do $cj_src;
+        if ($@) { print STDERR $@; exit 255; }
+        exit 0;
+    }
+    print "$cj_pid\n";
+    waitpid($cj_pid, 0);
+    my $cj_status = $?;
+    my @cj_t1 = times;
+    my $cj_cpu = (($cj_t1[2] - $cj_t0[2]) + ($cj_t1[3] - $cj_t0[3])) * 1000;
+    print "$cj_pid $cj_status $cj_cpu\n";
+}
+"""
+
+_PHP_SERVER = r"""
+while (($__cj_line = fgets(STDIN)) !== false) {
+    [$__cj_src, $__cj_cwd, $__cj_fifo] = explode("\t", rtrim($__cj_line, "\n"), 3);
+    $__cj_t0 = getrusage(1);
+    $__cj_pid = pcntl_fork();
+    if ($__cj_pid < 0) { exit(3); }
+    if ($__cj_pid === 0) {
+        posix_setpgid(0, 0);
+        fclose(STDIN); $__cj_0 = fopen('/dev/null', 'r');
+        fclose(STDOUT); $__cj_1 = fopen($__cj_fifo, 'w');
+        fclose(STDERR); $__cj_2 = fopen($__cj_fifo, 'w');
+        // The CLI keeps writing its errors to the descriptor it started
+        // with: they go to the pair's output through the error log.
+        ini_set('error_log', $__cj_fifo);
+        chdir($__cj_cwd);
+        unset($__cj_line, $__cj_cwd, $__cj_fifo, $__cj_t0, $__cj_pid);
+        include $__cj_src;
+        exit(0);
+    }
+    fwrite(STDOUT, "$__cj_pid\n");
+    pcntl_waitpid($__cj_pid, $__cj_status);
+    $__cj_t1 = getrusage(1);
+    $__cj_cpu = ($__cj_t1['ru_utime.tv_sec'] - $__cj_t0['ru_utime.tv_sec']
+        + $__cj_t1['ru_stime.tv_sec'] - $__cj_t0['ru_stime.tv_sec']) * 1000.0
+        + ($__cj_t1['ru_utime.tv_usec'] - $__cj_t0['ru_utime.tv_usec']
+        + $__cj_t1['ru_stime.tv_usec'] - $__cj_t0['ru_stime.tv_usec']) / 1000.0;
+    fwrite(STDOUT, "$__cj_pid $__cj_status $__cj_cpu\n");
+}
+"""
+
+# The flag each interpreter takes its program with, and the program.
+_WARM = {
+    "ruby": ("-e", _RUBY_SERVER),
+    "perl": ("-e", _PERL_SERVER),
+    "php": ("-r", _PHP_SERVER),
+}
+
+
+class WarmBroken(Exception):
+    """The warm interpreter cannot serve this pair: run it cold."""
+
+
 # --- processes ----------------------------------------------------------
 
 
@@ -337,6 +456,9 @@ class Zygote:
             if key in os.environ:
                 self.base_env[key] = os.environ[key]
         self.env = self.base_env
+        # The warm interpreter (fast mode, script languages): its pid, the
+        # pipes to it, the limits it was started under.
+        self.warm = None
 
     def emit(self, obj):
         data = (json.dumps(obj) + "\n").encode()
@@ -357,7 +479,10 @@ class Zygote:
         return 0
 
     def sweep(self, pid):
-        """Kills everything the pair left behind and reaps it."""
+        """Kills everything the pair left behind and reaps it (the warm
+        interpreter, when there is one, is spared: it is not the pair's)."""
+        if self.pid1 and self.warm is not None:
+            return self.sweep_around(self.warm["pid"])
         if self.pid1:
             try:
                 os.kill(-1, signal.SIGKILL)
@@ -378,6 +503,35 @@ class Zygote:
                 continue
             if p == 0:
                 break
+
+    def sweep_around(self, keep):
+        """As PID 1: kills every process but this one and `keep`, until
+        none is left (orphans become this process's children and are
+        reaped here; the warm interpreter reaps its own)."""
+        me = os.getpid()
+        deadline = time.monotonic() + 5.0
+        while True:
+            others = []
+            for name in os.listdir("/proc"):
+                if name.isdigit() and int(name) not in (me, keep):
+                    others.append(int(name))
+            for p in others:
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            while True:
+                try:
+                    p, _ = os.waitpid(-1, os.WNOHANG)
+                except ChildProcessError:
+                    break
+                except InterruptedError:
+                    continue
+                if p == 0 or p == keep:
+                    break
+            if not others or time.monotonic() > deadline:
+                return
+            time.sleep(0.001)
 
     def clean(self, path):
         for root, dirs, files in os.walk(path, topdown=False):
@@ -494,12 +648,10 @@ class Zygote:
                         if len(output) > limits["output_bytes"]:
                             why = "output"
                             break
-                used = _cpu_ms_of(pid)
-                if used is not None:
-                    cpu_ms = used
-                    if used > limits["cpu_ms"]:
-                        why = "cpu"
-                        break
+                cpu_ms, over = _cpu_over(pid, limits, cpu_ms)
+                if over:
+                    why = "cpu"
+                    break
         finally:
             if exit_fd is not None:
                 os.close(exit_fd)
@@ -514,6 +666,176 @@ class Zygote:
         os.close(out_r)
         self.sweep(pid)
         return why, status, bytes(output), cpu_ms, (time.monotonic() - started) * 1000.0
+
+    def warm_server(self, limits):
+        """The warm interpreter for `limits` (started, or restarted when
+        the limits it runs under differ), or None when there is none."""
+        flag_program = _WARM.get(RECIPE["lang"])
+        if not RECIPE.get("warm") or flag_program is None:
+            return None
+        key = (limits["fsize_bytes"], limits.get("rlimit_nproc"), limits.get("rlimit_as_bytes"))
+        if self.warm is not None and self.warm["key"] == key:
+            return self.warm
+        self.stop_warm()
+        argv = [RECIPE["run"][0], flag_program[0], flag_program[1]]
+        req_r, req_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setpgid(0, 0)
+                resource.setrlimit(resource.RLIMIT_FSIZE, (limits["fsize_bytes"],) * 2)
+                if limits.get("rlimit_as_bytes"):
+                    resource.setrlimit(resource.RLIMIT_AS, (limits["rlimit_as_bytes"],) * 2)
+                if limits.get("rlimit_nproc"):
+                    resource.setrlimit(resource.RLIMIT_NPROC, (limits["rlimit_nproc"],) * 2)
+                os.dup2(req_r, 0)
+                os.dup2(rep_w, 1)
+                null = os.open("/dev/null", os.O_WRONLY)
+                os.dup2(null, 2)
+                os.closerange(3, 1 << 16)
+                os.chdir(self.scratch)
+                os.execve(argv[0], argv, self.base_env)
+            finally:
+                os._exit(127)
+        os.close(req_r)
+        os.close(rep_w)
+        self.warm = {"pid": pid, "w": req_w, "r": rep_r, "buf": b"", "key": key}
+        return self.warm
+
+    def stop_warm(self):
+        """Stops the warm interpreter, if any."""
+        w, self.warm = self.warm, None
+        if w is None:
+            return
+        for fd in (w["w"], w["r"]):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        try:
+            os.killpg(w["pid"], signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            os.waitpid(w["pid"], 0)
+        except ChildProcessError:
+            pass
+
+    def warm_line(self, w, deadline):
+        """The next line the warm interpreter says, by `deadline`."""
+        while b"\n" not in w["buf"]:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise WarmBroken("no answer")
+            ready, _, _ = select.select([w["r"]], [], [], left)
+            if ready:
+                chunk = os.read(w["r"], 4096)
+                if not chunk:
+                    raise WarmBroken("it exited")
+                w["buf"] += chunk
+        line, w["buf"] = w["buf"].split(b"\n", 1)
+        return line.decode()
+
+    def execute_warm(self, src, cwd, limits):
+        """Runs the script `src` in `cwd` as a child of the warm
+        interpreter, under `limits`: as `execute` returns, or None when the
+        warm interpreter cannot (then the caller runs it cold)."""
+        w = self.warm_server(limits)
+        if w is None:
+            return None
+        fifo = os.path.join(self.scratch, "cj-out-%s.fifo" % secrets.token_hex(8))
+        os.mkfifo(fifo, 0o600)
+        # Read and write: no writer yet is no end of file.
+        out_r = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
+        started = time.monotonic()
+        pid = None
+        output = bytearray()
+        why = None
+        status = None
+        cpu_ms = 0.0
+        try:
+            try:
+                os.write(w["w"], ("%s\t%s\t%s\n" % (src, cwd, fifo)).encode())
+                pid = int(self.warm_line(w, started + 10.0))
+            except (OSError, ValueError, WarmBroken):
+                self.stop_warm()
+                return None
+            deadline = started + limits["wall_ms"] / 1000.0
+            done = None
+            while done is None:
+                if w["buf"]:
+                    ready = [w["r"]]
+                else:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        why = "wall"
+                        break
+                    try:
+                        ready, _, _ = select.select([out_r, w["r"]], [], [], min(left, _POLL))
+                    except InterruptedError:
+                        continue
+                if out_r in ready:
+                    try:
+                        chunk = os.read(out_r, 1 << 16)
+                    except BlockingIOError:
+                        chunk = b""
+                    output += chunk
+                    if len(output) > limits["output_bytes"]:
+                        why = "output"
+                        break
+                if w["r"] in ready:
+                    try:
+                        done = self.warm_line(w, time.monotonic() + 10.0)
+                    except WarmBroken:
+                        self.stop_warm()
+                        return None
+                    break
+                cpu_ms, over = _cpu_over(pid, limits, cpu_ms)
+                if over:
+                    why = "cpu"
+                    break
+            if done is None:
+                for target in (-pid, pid):
+                    try:
+                        os.kill(target, signal.SIGKILL)
+                    except (ProcessLookupError, PermissionError):
+                        pass
+                try:
+                    done = self.warm_line(w, time.monotonic() + 10.0)
+                except WarmBroken:
+                    self.stop_warm()
+                    done = None
+            if done is not None:
+                fields = done.split()
+                if len(fields) != 3 or int(fields[0]) != pid:
+                    self.stop_warm()
+                    return None
+                status = int(fields[1])
+                cpu_ms = max(cpu_ms, float(fields[2]))
+            elif why is None:
+                return None
+            while len(output) <= limits["output_bytes"]:
+                try:
+                    chunk = os.read(out_r, 1 << 16)
+                except BlockingIOError:
+                    break
+                if not chunk:
+                    break
+                output += chunk
+            if why is None and len(output) > limits["output_bytes"]:
+                why = "output"
+            if status is None:
+                status = signal.SIGKILL
+            return why, status, bytes(output), cpu_ms, (time.monotonic() - started) * 1000.0
+        finally:
+            os.close(out_r)
+            try:
+                os.unlink(fifo)
+            except OSError:
+                pass
+            if pid is not None:
+                self.sweep(pid)
 
     def died(self, status, limits):
         """The verdict for a run that ended by itself with `status`, not
@@ -591,8 +913,13 @@ class Zygote:
                 f.write(source)
             verdict, build_cpu, _ = self.build(paths, limits)
             if verdict is None:
-                argv = self.fill(RECIPE["run"], paths)
-                why, status, output, cpu_ms, _ = self.execute(argv, pair_dir, limits)
+                ran = None
+                if not RECIPE["build"]:
+                    ran = self.execute_warm(paths["src"], pair_dir, limits)
+                if ran is None:
+                    argv = self.fill(RECIPE["run"], paths)
+                    ran = self.execute(argv, pair_dir, limits)
+                why, status, output, cpu_ms, _ = ran
                 verdict = self.judged(why, status, output, secret, limits)
             else:
                 cpu_ms = 0.0

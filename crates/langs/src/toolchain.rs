@@ -301,6 +301,26 @@ impl ExecToolchain {
         self
     }
 
+    /// Fast mode for the script languages (Ruby, Perl, PHP): the
+    /// interpreter starts once per worker and forks a child per pair, which
+    /// runs the pair's file as the interpreter would (`load`, `do`,
+    /// `include` at the top level) — still one process per pair, without
+    /// paying the interpreter's start each time. Other languages are
+    /// unchanged. The fingerprint differs, so verdicts are not shared with
+    /// the cold way; `bench exec --lang` measures their agreement.
+    pub fn warm(mut self) -> ExecToolchain {
+        if self.can_warm() {
+            self.recipe["warm"] = json!(true);
+            self.fingerprint.push_str(":warm");
+        }
+        self
+    }
+
+    /// Whether the language has a warm way ([`ExecToolchain::warm`]).
+    pub fn can_warm(&self) -> bool {
+        matches!(self.lang, Lang::Ruby | Lang::Perl | Lang::Php)
+    }
+
     /// Whether a candidate is built once with all of its tests (C++, Go,
     /// Java, TypeScript) rather than once per pair.
     pub fn builds_once(&self) -> bool {

@@ -37,6 +37,7 @@ type Bomb = fn(&str) -> String;
 
 /// One language's programs: the candidate (`f(x) = x + 1`), the way a test
 /// states a check, and the snippets the attacks are made of.
+#[derive(Clone)]
 struct Kit {
     lang: Lang,
     /// The candidate, with `BODY` where attack code goes before the return.
@@ -48,7 +49,8 @@ struct Kit {
     flood: &'static str,
     /// Writes `PATH`; the check that follows passes only if it worked.
     write: &'static str,
-    /// Lists `/proc` and fails if any process but itself and PID 1 runs.
+    /// Lists `/proc` and fails if more than `ALLOWED` processes run: itself
+    /// and PID 1 (the harness), and in warm mode the warm interpreter.
     probe: &'static str,
     /// Starts processes that sleep, without end.
     fork_bomb: &'static str,
@@ -75,7 +77,7 @@ fn kits() -> Vec<Kit> {
             spin: "while (true) {}",
             flood: "while (true) { process.stdout.write('x'.repeat(65536)); }",
             write: "require('fs').writeFileSync('PATH', 'x');",
-            probe: "const ps = require('fs').readdirSync('/proc').filter(p => /^\\d+$/.test(p));\nif (ps.length > 2) { throw new Error('left: ' + ps.join(',')); }\n",
+            probe: "const ps = require('fs').readdirSync('/proc').filter(p => /^\\d+$/.test(p));\nif (ps.length > ALLOWED) { throw new Error('left: ' + ps.join(',')); }\n",
             fork_bomb: NODE_FORK_BOMB,
             memory_bomb: NODE_MEMORY_BOMB,
             connect: NODE_CONNECT,
@@ -90,7 +92,7 @@ fn kits() -> Vec<Kit> {
             spin: "while (true) {}",
             flood: "while (true) { process.stdout.write('x'.repeat(65536)); }",
             write: "require('fs').writeFileSync('PATH', 'x');",
-            probe: "const ps = require('fs').readdirSync('/proc').filter((p: string) => /^\\d+$/.test(p));\nif (ps.length > 2) { throw new Error('left: ' + ps.join(',')); }\n",
+            probe: "const ps = require('fs').readdirSync('/proc').filter((p: string) => /^\\d+$/.test(p));\nif (ps.length > ALLOWED) { throw new Error('left: ' + ps.join(',')); }\n",
             fork_bomb: NODE_FORK_BOMB,
             memory_bomb: NODE_MEMORY_BOMB,
             connect: NODE_CONNECT,
@@ -105,7 +107,7 @@ fn kits() -> Vec<Kit> {
             spin: "for (volatile long i = 0;; i++) {}",
             flood: "for (;;) { fputs(string(65536, 'x').c_str(), stdout); }",
             write: "{ FILE* fp = fopen(\"PATH\", \"w\"); if (!fp) throw runtime_error(\"open\"); fputs(\"x\", fp); if (fclose(fp) != 0) throw runtime_error(\"close\"); }",
-            probe: "int main() {\n    int n = 0;\n    for (auto& e : filesystem::directory_iterator(\"/proc\")) {\n        string s = e.path().filename().string();\n        if (all_of(s.begin(), s.end(), ::isdigit)) n++;\n    }\n    if (n > 2) throw runtime_error(\"processes left\");\n    return 0;\n}\n",
+            probe: "int main() {\n    int n = 0;\n    for (auto& e : filesystem::directory_iterator(\"/proc\")) {\n        string s = e.path().filename().string();\n        if (all_of(s.begin(), s.end(), ::isdigit)) n++;\n    }\n    if (n > ALLOWED) throw runtime_error(\"processes left\");\n    return 0;\n}\n",
             // C++'s attacks are `cpp_cases`, with the exact verdicts.
             fork_bomb: "",
             memory_bomb: "",
@@ -121,7 +123,7 @@ fn kits() -> Vec<Kit> {
             spin: "while (x > -1) { x = (x + 1) % 1000; }",
             flood: "while (x > -1) { System.out.print(\"x\".repeat(65536)); }",
             write: "java.nio.file.Files.writeString(java.nio.file.Path.of(\"PATH\"), \"x\");",
-            probe: "class Main {\n    public static void main(String[] args) throws Exception {\n        long n = Arrays.stream(new java.io.File(\"/proc\").list()).filter(s -> s.matches(\"\\\\d+\")).count();\n        if (n > 2) throw new Exception(\"processes left: \" + n);\n    }\n}\n",
+            probe: "class Main {\n    public static void main(String[] args) throws Exception {\n        long n = Arrays.stream(new java.io.File(\"/proc\").list()).filter(s -> s.matches(\"\\\\d+\")).count();\n        if (n > ALLOWED) throw new Exception(\"processes left: \" + n);\n    }\n}\n",
             fork_bomb: "while (x > -1) { try { new ProcessBuilder(\"sleep\", \"600\").start(); } catch (Exception e) {} }",
             memory_bomb: "List<long[]> v = new ArrayList<>();\n        while (x > -1) { long[] a = new long[1 << 21]; Arrays.fill(a, 1L); v.add(a); }",
             connect: "new java.net.Socket(\"127.0.0.1\", PORT).close();",
@@ -136,7 +138,7 @@ fn kits() -> Vec<Kit> {
             spin: "for x > -1 { x = (x + 1) % 1000 }",
             flood: "for x > -1 { os.Stdout.Write(make([]byte, 65536)) }",
             write: "if err := os.WriteFile(\"PATH\", []byte(\"x\"), 0o644); err != nil { panic(err) }",
-            probe: "import \"strconv\"\n\nfunc main() {\n\tes, _ := os.ReadDir(\"/proc\")\n\tn := 0\n\tfor _, e := range es {\n\t\tif _, err := strconv.Atoi(e.Name()); err == nil {\n\t\t\tn++\n\t\t}\n\t}\n\tif n > 2 {\n\t\tpanic(\"processes left\")\n\t}\n}\n",
+            probe: "import \"strconv\"\n\nfunc main() {\n\tes, _ := os.ReadDir(\"/proc\")\n\tn := 0\n\tfor _, e := range es {\n\t\tif _, err := strconv.Atoi(e.Name()); err == nil {\n\t\t\tn++\n\t\t}\n\t}\n\tif n > ALLOWED {\n\t\tpanic(\"processes left\")\n\t}\n}\n",
             fork_bomb: "for x > -1 { exec.Command(\"sleep\", \"600\").Start() }",
             memory_bomb: "v := [][]byte{}\n\tfor x > -1 { b := make([]byte, 1<<24); for i := range b { b[i] = 1 }; v = append(v, b) }",
             connect: "if c, err := net.Dial(\"tcp\", \"127.0.0.1:PORT\"); err != nil { panic(err) } else { c.Close() }",
@@ -151,7 +153,7 @@ fn kits() -> Vec<Kit> {
             spin: "while (true) {}",
             flood: "while (true) { echo str_repeat('x', 65536); }",
             write: "if (file_put_contents('PATH', 'x') === false) { throw new Exception('write'); }",
-            probe: "$ps = array_filter(scandir('/proc'), 'ctype_digit');\nif (count($ps) > 2) { throw new Exception('left: ' . implode(',', $ps)); }\n",
+            probe: "$ps = array_filter(scandir('/proc'), 'ctype_digit');\nif (count($ps) > ALLOWED) { throw new Exception('left: ' . implode(',', $ps)); }\n",
             fork_bomb: "while (true) { $p = @proc_open('sleep 600', [], $pipes); }",
             memory_bomb: "$v = []; while (true) { $v[] = str_repeat('x', 1 << 24); }",
             connect: "$s = @fsockopen('127.0.0.1', PORT, $errno, $errstr, 2); if ($s === false) { throw new Exception('no network'); }",
@@ -166,7 +168,7 @@ fn kits() -> Vec<Kit> {
             spin: "loop {}",
             flood: "loop { $stdout.write('x' * 65536) }",
             write: "File.write('PATH', 'x')",
-            probe: "ps = Dir.children('/proc').select { |p| p =~ /\\A\\d+\\z/ }\nraise \"left: #{ps.join(',')}\" if ps.size > 2\n",
+            probe: "ps = Dir.children('/proc').select { |p| p =~ /\\A\\d+\\z/ }\nraise \"left: #{ps.join(',')}\" if ps.size > ALLOWED\n",
             fork_bomb: "loop { (fork { sleep 600 }) rescue nil }",
             memory_bomb: "v = []; loop { v << 'x' * (1 << 24) }",
             connect: "require 'socket'; TCPSocket.new('127.0.0.1', PORT).close",
@@ -181,7 +183,7 @@ fn kits() -> Vec<Kit> {
             spin: "while (1) {}",
             flood: "while (1) { print 'x' x 65536; }",
             write: "open(my $fh, '>', 'PATH') or die 'open'; print $fh 'x'; close($fh) or die 'close';",
-            probe: "opendir(my $d, '/proc');\nmy @ps = grep { /^\\d+$/ } readdir($d);\ndie 'left: ' . join(',', @ps) if @ps > 2;\n",
+            probe: "opendir(my $d, '/proc');\nmy @ps = grep { /^\\d+$/ } readdir($d);\ndie 'left: ' . join(',', @ps) if @ps > ALLOWED;\n",
             fork_bomb: "while (1) { my $p = fork(); if (defined $p && $p == 0) { sleep 600; exit 0; } }",
             memory_bomb: "my @v; while (1) { push @v, 'x' x (1 << 24); }",
             connect: "use IO::Socket::INET; IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => PORT, Proto => 'tcp') or die 'no network';",
@@ -358,32 +360,52 @@ fn hostile_programs_in_every_language_get_their_verdict_and_leave_nothing() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let mut wrong = Vec::new();
-    for kit in kits() {
+    // Script languages run twice: cold (a fresh interpreter per pair) and
+    // warm (fast mode: one interpreter per worker forks a child per pair).
+    let runs = kits().into_iter().flat_map(|kit| {
+        let warm = matches!(kit.lang, Lang::Ruby | Lang::Perl | Lang::Php);
+        let ways: &[bool] = if warm { &[false, true] } else { &[false] };
+        ways.iter()
+            .map(move |&w| (kit.clone(), w))
+            .collect::<Vec<_>>()
+    });
+    for (kit, warm) in runs {
         // The user's cache: the pinned npm packages and C++'s precompiled
         // header live there (`.ci/run` fills it).
         let cache_dir = user_cache();
-        let toolchain = ExecToolchain::resolve(kit.lang, &cache_dir).unwrap_or_else(|e| {
+        let mut toolchain = ExecToolchain::resolve(kit.lang, &cache_dir).unwrap_or_else(|e| {
             panic!(
                 "{e} ({})",
                 codejury_core::Hint::hint(&e).unwrap_or_default()
             )
         });
+        if warm {
+            toolchain = toolchain.warm();
+        }
         let engine = one_worker(toolchain);
         let layers = engine.isolation();
         assert!(
             layers.namespaces && layers.cgroups && layers.landlock && layers.seccomp,
             "this suite expects full isolation (root on Linux); got {layers:?}"
         );
-        let escape = victims.path().join(format!("escape-{}.txt", kit.lang));
+        let escape = victims
+            .path()
+            .join(format!("escape-{}-{warm}.txt", kit.lang));
         let mut all = cases(&kit, &escape, port);
+        if warm {
+            for c in &mut all {
+                c.name = format!("{} (warm)", c.name);
+            }
+        }
         if kit.lang == Lang::Cpp {
             all.extend(cpp_cases(port));
         }
-        let probe = kit.candidate.replace("BODY", "");
+        let probe_candidate = kit.candidate.replace("BODY", "");
+        let probe = kit.probe.replace("ALLOWED", if warm { "3" } else { "2" });
         let mut jobs = Vec::new();
         for c in &all {
             jobs.push(job(&c.candidate, &c.test, c.limits));
-            jobs.push(job(&probe, kit.probe, Limits::default()));
+            jobs.push(job(&probe_candidate, &probe, Limits::default()));
         }
         let results = run(&engine, jobs);
         for (c, r) in all.iter().zip(results.chunks(2)) {

@@ -6,7 +6,7 @@ use crate::error::Result;
 use codejury_core::{Lang, Language};
 use codejury_langs::{ExecLanguage, ExecToolchain};
 use codejury_python::{Python, PythonToolchain};
-use codejury_sandbox::{Engine, EngineConfig, Toolchain};
+use codejury_sandbox::{Engine, EngineConfig, Mode, Toolchain};
 use codejury_store::Store;
 use std::path::Path;
 use std::sync::Arc;
@@ -34,7 +34,13 @@ impl Sandbox {
                 (Arc::new(Python::new(&toolchain)), Arc::new(toolchain))
             }
             lang => {
-                let toolchain = ExecToolchain::resolve(lang, &codejury_bench::fetch::cache_dir())?;
+                let mut toolchain =
+                    ExecToolchain::resolve(lang, &codejury_bench::fetch::cache_dir())?;
+                // Fast mode forks script interpreters that start once per
+                // worker; faithful mode starts one per pair, as mxeval does.
+                if settings.mode == Mode::Fast {
+                    toolchain = toolchain.warm();
+                }
                 let language = ExecLanguage::new(lang).ok_or_else(|| {
                     crate::Error::Config(format!("{lang} has no process harness"))
                 })?;

@@ -183,16 +183,19 @@ fn bench_exec_lang(lang: Lang, a: ExecArgs, out: &Output) -> Result<ExitCode> {
             "{:<46} {:>6} {:>7} {:>8} {:>8} {:>7}",
             "approach", "pairs", "builds", "seconds", "pairs/s", "vs (a)"
         );
-        let rows: &[(&str, &LangApproach)] = if b.built_once.builds == 0 {
+        let mut rows: Vec<(&str, &LangApproach)> = if b.built_once.builds == 0 {
             // Nothing to build: the two ways are the same run.
-            &[("(a) = (b): no build, one process per pair", &b.per_pair)]
+            vec![("(a) = (b): no build, one process per pair", &b.per_pair)]
         } else {
-            &[
+            vec![
                 ("(a) one build and one process per pair", &b.per_pair),
                 ("(b) codejury: one build per candidate", &b.built_once),
             ]
         };
-        for &(name, x) in rows {
+        if let Some(w) = &b.warm {
+            rows.push(("(c) codejury fast: a warm interpreter forks", &w.approach));
+        }
+        for &(name, x) in &rows {
             println!(
                 "{name:<46} {:>6} {:>7} {:>8.2} {:>8.1} {:>6.2}x",
                 x.pairs,
@@ -220,6 +223,15 @@ fn bench_exec_lang(lang: Lang, a: ExecArgs, out: &Output) -> Result<ExitCode> {
             b.bare_run_ms,
             b.marginal_ms / b.bare_run_ms.max(1e-9)
         );
+        if let Some(w) = &b.warm {
+            println!(
+                "(c): agrees with (a) on {}/{} pairs; one more test {:.1} ms median ({:.2}x the bare run)",
+                w.agreement,
+                b.per_pair.pairs,
+                w.marginal_ms,
+                w.marginal_ms / b.bare_run_ms.max(1e-9)
+            );
+        }
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -8,7 +8,9 @@
 //! (a) one build and one process per pair, in the sandbox (how mxeval, a
 //!     per-pair harness or a per-request service runs a compiled language);
 //! (b) codejury: each candidate built once with all of its tests, each
-//!     test its own process chosen at run time.
+//!     test its own process chosen at run time;
+//! (c) codejury's fast mode, for the script languages (Ruby, Perl, PHP):
+//!     the interpreter starts once per worker and forks a child per pair.
 //! The floor: building and running the same programs the bare way,
 //! outside any sandbox, with the same commands.
 
@@ -94,6 +96,20 @@ pub struct LangBench {
     /// The bare program's mean wall milliseconds per run, outside the
     /// sandbox: the floor of one more test.
     pub bare_run_ms: f64,
+    /// (c) fast mode's warm interpreter, where the language has one.
+    pub warm: Option<WarmApproach>,
+}
+
+/// (c): a warm interpreter per worker forking a child per pair.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct WarmApproach {
+    /// Its throughput.
+    pub approach: LangApproach,
+    /// Pairs where it and (a) agree on pass/fail.
+    pub agreement: usize,
+    /// Its median wall milliseconds per pair: the marginal cost of one
+    /// more test.
+    pub marginal_ms: f64,
 }
 
 /// Runs the measurement.
@@ -181,12 +197,21 @@ pub fn exec_lang(config: &LangBenchConfig, reporter: &dyn Reporter) -> Result<La
     } else {
         (once.clone(), once_s)
     };
-    let agreement = once
-        .iter()
-        .flatten()
-        .zip(each.iter().flatten())
-        .filter(|(a, b)| (a.verdict == Verdict::Pass) == (b.verdict == Verdict::Pass))
-        .count();
+    let agree = |x: &[Vec<PairOutcome>]| {
+        x.iter()
+            .flatten()
+            .zip(each.iter().flatten())
+            .filter(|(a, b)| (a.verdict == Verdict::Pass) == (b.verdict == Verdict::Pass))
+            .count()
+    };
+    let agreement = agree(&once);
+    let warm = if toolchain.can_warm() {
+        let (warm, warm_s) = run("warm interpreter", Arc::new(toolchain.clone().warm()))?;
+        let mut walls: Vec<f64> = warm.iter().flatten().map(|o| o.wall_ms).collect();
+        Some((agree(&warm), warm_s, median(&mut walls)))
+    } else {
+        None
+    };
     // A built candidate's later pairs are runs alone; its first pair also
     // carries the build. Medians: a few pairs that time out at the wall
     // backstop would make a mean say nothing about a typical pair.
@@ -246,6 +271,11 @@ pub fn exec_lang(config: &LangBenchConfig, reporter: &dyn Reporter) -> Result<La
         marginal_ms,
         bare_build_ms: 1e3 * bare_build / counted.max(1) as f64,
         bare_run_ms: 1e3 * bare_run / counted.max(1) as f64,
+        warm: warm.map(|(agreement, seconds, marginal_ms)| WarmApproach {
+            approach: approach(seconds, 0),
+            agreement,
+            marginal_ms,
+        }),
     })
 }
 
