@@ -115,6 +115,49 @@ fn labels_of_mxevals_samples_agree_with_mxevals_way_in_every_language() {
     );
 }
 
+/// Fast mode's warm interpreter (Ruby, Perl, PHP) labels mxeval's samples
+/// exactly as faithful mode's fresh interpreter per pair does, through
+/// the real CLI and sandbox.
+#[test]
+fn fast_mode_labels_equal_faithful_mode_for_the_script_languages() {
+    let dir = tempfile::tempdir().unwrap();
+    let mbxp = data_dir().join("mxeval/mbxp");
+    for (lang, samples) in [("ruby", "mbrbp"), ("perl", "mbplp"), ("php", "mbphp")] {
+        let picked = dir.path().join(format!("{lang}.jsonl"));
+        first_samples(
+            &mbxp.join(format!("samples/{samples}_samples.jsonl.gz")),
+            60,
+            &picked,
+        );
+        let label = |mode: &str| {
+            let out = dir.path().join(format!("{lang}.{mode}.jsonl"));
+            let summary = json_of(
+                codejury()
+                    .args(["--json", "label", "--bench", &format!("mbxp-{lang}")])
+                    .args(["--mode", mode, "--samples"])
+                    .arg(&picked)
+                    .arg("--out")
+                    .arg(&out)
+                    .arg("--store")
+                    .arg(dir.path().join(format!("{mode}.sqlite")))
+                    .output()
+                    .unwrap(),
+            );
+            assert!(
+                summary["passed"].as_u64().unwrap() > 0,
+                "{lang} {mode}: {summary}"
+            );
+            jsonl(&out)
+        };
+        let (faithful, fast) = (label("faithful"), label("fast"));
+        assert_eq!(faithful.len(), 60);
+        for (a, b) in faithful.iter().zip(&fast) {
+            assert_eq!(a["task_id"], b["task_id"]);
+            assert_eq!(a["passed"], b["passed"], "{lang}: faithful {a} / fast {b}");
+        }
+    }
+}
+
 #[test]
 fn verify_bench_names_every_failing_canonical_solution() {
     let out = codejury()

@@ -1,0 +1,73 @@
+//! Fast mode's warm interpreters (Ruby, Perl, PHP) through the real
+//! engine: a pair really runs as a child of the interpreter started once
+//! per worker (its parent is not the harness), yet pairs see nothing of one
+//! another — a global one pair sets is not there for the next.
+
+use codejury_core::{Lang, TestCase, TestFormat, Verdict};
+use codejury_langs::ExecToolchain;
+mod common;
+use codejury_sandbox::{Job, Limits};
+use common::{one_worker, run, user_cache};
+
+/// (language, candidate, a test that passes only under a warm
+/// interpreter, a test that leaves a global behind, a test that fails if
+/// it finds one).
+const CASES: [(Lang, &str, &str, &str, &str); 3] = [
+    (
+        Lang::Ruby,
+        "def f(x)\n  x + 1\nend\n",
+        "raise 'a fresh interpreter' if Process.ppid == 1\n",
+        "$cj_leak = 1\nraise 'check' unless f(1) == 2\n",
+        "raise 'state leaked' if defined?($cj_leak)\n",
+    ),
+    (
+        Lang::Perl,
+        "sub f { return $_[0] + 1; }\n",
+        "die 'a fresh interpreter' if getppid() == 1;\n",
+        "$main::cj_leak = 1;\ndie 'check' unless f(1) == 2;\n",
+        "die 'state leaked' if defined $main::cj_leak;\n",
+    ),
+    (
+        Lang::Php,
+        "<?php\nfunction f($x) { return $x + 1; }\n",
+        "if (posix_getppid() == 1) { throw new Exception('a fresh interpreter'); }\n",
+        "$GLOBALS['cj_leak'] = 1;\nif (f(1) !== 2) { throw new Exception('check'); }\n",
+        "if (isset($GLOBALS['cj_leak'])) { throw new Exception('state leaked'); }\n",
+    ),
+];
+
+#[test]
+fn warm_pairs_are_children_of_the_warm_interpreter_and_share_nothing() {
+    for (lang, candidate, parent, leave, find) in CASES {
+        for warm in [false, true] {
+            let mut toolchain = ExecToolchain::resolve(lang, &user_cache()).unwrap();
+            if warm {
+                toolchain = toolchain.warm();
+            }
+            let engine = one_worker(toolchain);
+            assert!(engine.isolation().namespaces, "needs a PID namespace");
+            let tests = [parent, leave, find]
+                .iter()
+                .map(|t| TestCase::new(TestFormat::PROGRAM, *t))
+                .collect();
+            let job = Job {
+                candidate: candidate.into(),
+                entry_point: Some("f".into()),
+                prelude: None,
+                tests,
+                limits: Limits::default(),
+            };
+            let got: Vec<Verdict> = run(&engine, vec![job])[0]
+                .iter()
+                .map(|o| o.verdict)
+                .collect();
+            // Cold, the harness (PID 1) is every pair's parent.
+            let parent_check = if warm { Verdict::Pass } else { Verdict::Fail };
+            assert_eq!(
+                got,
+                vec![parent_check, Verdict::Pass, Verdict::Pass],
+                "{lang} warm={warm}"
+            );
+        }
+    }
+}
