@@ -219,12 +219,17 @@ impl ExecToolchain {
                 } else {
                     versions.push(npm_package("typescript")?);
                     let tsc = modules.join("typescript").join("bin").join("tsc");
-                    // mxeval's command; tsc exits 2 when it wrote the
-                    // JavaScript but found type errors (every MBXP test's
-                    // `import * as assert` is one without @types/node).
+                    // mxeval's command, without the type checker: tsc
+                    // writes the JavaScript whatever the checker says (and
+                    // exits 2 when it complains: every MBXP test's `import *
+                    // as assert` is a type error without @types/node), so
+                    // the checker decides no verdict; only syntax errors do.
+                    // `--noCheck --noLib` emits byte for byte the same
+                    // JavaScript for all 1,935 MBTSP samples and canonical
+                    // solutions, in 0.26 s instead of 0.62 s a program.
                     json!({
                         "source": "main.ts",
-                        "build": [{"argv": [p(&node), p(&tsc), "--target", "es5", "--lib", "es2016", "{src}"],
+                        "build": [{"argv": [p(&node), p(&tsc), "--target", "es5", "--lib", "es2016", "--noCheck", "--noLib", "{src}"],
                                    "ok": [0, 2], "produces": ["{dir}/main.js"]}],
                         "run": [p(&node), "{dir}/main.js"],
                         "env": env,
