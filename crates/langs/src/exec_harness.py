@@ -1032,10 +1032,17 @@ class Zygote:
                 if verdict is None and not broken:
                     return self.run_built(job, indices, paths, cpu, wall)
                 if verdict is not None and len(indices) == 1:
-                    status, message = verdict
+                    # One test: the joint build was that test's own build.
+                    # Whose fault it is, the candidate alone says.
+                    alone, _ = combine(lang, job["code"], [])
+                    _, own, own_cpu, own_wall, _ = self.build_of("build", alone, limits)
+                    status, message = verdict if own is None else own
+                    if own is None:
+                        message = message.replace("the candidate does not build",
+                                                  "the test does not build with the candidate", 1)
                     return self.emit({"job": jid, "test": indices[0], "verdict": status,
-                                      "message": message, "cpu_ms": 0.0, "wall_ms": wall,
-                                      "prof": {"define": cpu, "fork": 0.0, "test": 0.0}})
+                                      "message": message, "cpu_ms": 0.0, "wall_ms": wall + own_wall,
+                                      "prof": {"define": cpu + own_cpu, "fork": 0.0, "test": 0.0}})
             alone, _ = combine(lang, job["code"], [])
             _, verdict, cpu, wall, _ = self.build_of("build", alone, limits)
             if verdict is not None:

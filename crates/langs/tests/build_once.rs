@@ -1,6 +1,7 @@
 //! Building each candidate once with all of its tests, through the real
-//! compilers: a test that does not build sinks only itself, a candidate
-//! that does not build is an error for all of its tests, a run that
+//! compilers: a test that does not build sinks only itself (and is named
+//! as the culprit, alone in its job too), a candidate that does not build
+//! is an error for all of its tests, a run that
 //! tampers with the built program does not pass the next test, and the
 //! verdicts equal one build per pair.
 
@@ -63,11 +64,16 @@ fn a_test_that_does_not_build_sinks_only_itself() {
             broken.to_string(),
             test.replace("WANT", "3"),
         ];
+        let bad_candidate = candidate.replace("x + 1", "x +* 1 ]");
         let results = run(
             &engine,
             vec![
                 job(candidate, &tests),
-                job(&candidate.replace("x + 1", "x +* 1 ]"), &tests),
+                job(&bad_candidate, &tests),
+                // A job of one test: whose fault a failed build is, the
+                // candidate built alone says.
+                job(candidate, &tests[1..2]),
+                job(&bad_candidate, &tests[..1]),
             ],
         );
         let verdicts: Vec<Verdict> = results[0].iter().map(|o| o.verdict).collect();
@@ -91,7 +97,7 @@ fn a_test_that_does_not_build_sinks_only_itself() {
                 "{lang}: {}",
                 results[0][1].message
             );
-            for o in &results[1] {
+            for o in results[1].iter().chain(&results[3]) {
                 assert_eq!(o.verdict, Verdict::Error, "{lang}: {}", o.message);
                 assert!(
                     o.message.contains("candidate does not build"),
@@ -99,6 +105,13 @@ fn a_test_that_does_not_build_sinks_only_itself() {
                     o.message
                 );
             }
+            let alone = &results[2][0];
+            assert_eq!(alone.verdict, Verdict::Error, "{lang}: {}", alone.message);
+            assert!(
+                alone.message.contains("test does not build"),
+                "{lang}: {}",
+                alone.message
+            );
         }
     }
 }
