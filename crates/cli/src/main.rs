@@ -46,7 +46,7 @@ enum Command {
     /// Accuracy against the test budget per allocation strategy, on a pool.
     Scale(cmd::scale::Args),
     /// What scaling tests costs and buys on a pool: scale, eval, reward quality, claims.
-    Study(cmd::scale::Args),
+    Study(cmd::study::StudyArgs),
     /// Serve the sandbox over HTTP: /v1/judge, /v1/submit, /metrics.
     Serve(cmd::serve::Args),
     /// Measure the execution engine and the embedded model against their baselines.

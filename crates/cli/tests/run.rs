@@ -477,6 +477,44 @@ fn a_run_directory_is_a_pool_costed_from_what_it_recorded() {
     let md = std::fs::read_to_string(study_dir.join("study.md")).unwrap();
     assert!(md.contains("latency (s)"), "{md}");
 
+    // Two runs side by side: a second with one test generation per
+    // problem; each is studied into its own directory and compared.
+    let mut fewer = run_args(&f, dir.path());
+    let m = fewer.iter().position(|a| a == "-m").unwrap();
+    fewer[m + 1] = "1".into();
+    let o = fewer.iter().position(|a| a == "--out").unwrap();
+    fewer[o + 1] = dir.path().join("fewer").to_string_lossy().into_owned();
+    json_of(codejury().args(&fewer).output().unwrap());
+    let both_dir = dir.path().join("both");
+    let compared = json_of(
+        codejury()
+            .args(["--json", "study"])
+            .arg(&run_dir)
+            .arg(dir.path().join("fewer"))
+            .args(["--probe-model", "none", "--repeats", "2", "--folds", "0"])
+            .arg("--store")
+            .arg(&store)
+            .arg("--out")
+            .arg(&both_dir)
+            .output()
+            .unwrap(),
+    );
+    let studies = compared["studies"].as_array().unwrap();
+    assert_eq!(studies.len(), 2, "{compared}");
+    assert_eq!(studies[0]["name"], "out");
+    assert_eq!(studies[1]["name"], "fewer");
+    assert_eq!(studies[0]["uniform_full"]["tester_tokens"], 180.0);
+    assert_eq!(studies[1]["uniform_full"]["tester_tokens"], 90.0);
+    for name in ["out", "fewer"] {
+        assert!(both_dir.join(name).join("study.md").exists(), "{name}");
+        assert!(both_dir.join(name).join("scale/scale-latency.svg").exists());
+    }
+    let md = std::fs::read_to_string(both_dir.join("study.md")).unwrap();
+    assert!(
+        md.contains("| out | fewer |") && md.contains("latency per problem"),
+        "{md}"
+    );
+
     // Files and a run directory together are a mistake, said as one.
     let both = codejury()
         .arg("eval")

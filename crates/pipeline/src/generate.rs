@@ -196,8 +196,10 @@ pub fn generate(
     let mut usage = Vec::with_capacity(questions.len());
     for (key, &want) in keys.iter().zip(want) {
         let g = cx.store.generations(key)?;
-        texts.push(g.into_iter().take(want).map(|g| g.text).collect::<Vec<_>>());
-        usage.push(cx.store.usage(key)?);
+        let stored = g.len();
+        let taken: Vec<String> = g.into_iter().take(want).map(|g| g.text).collect();
+        usage.push(cx.store.usage(key)?.share(taken.len(), stored));
+        texts.push(taken);
     }
     let have: usize = texts.iter().map(Vec::len).sum();
     let missing = if cx.cancel.is_cancelled() || !failures.is_empty() {

@@ -17,7 +17,7 @@ use crate::error::{create_dir, write_file, Result};
 use crate::eval::execute_files;
 use crate::report::{self, write_json, Judged, Summary};
 use crate::reporter::Reporter;
-use crate::scale::{scale_executed, shuffle_generations, ScaleSummary};
+use crate::scale::{scale_executed, shuffle_generations, Point, ScaleSummary};
 use crate::session::Sandbox;
 use codejury_core::metrics::{vote_quality, Confusion, Task};
 use codejury_core::Rule;
@@ -57,6 +57,8 @@ pub struct Claim {
 /// `study.json` and `study`'s `--json` summary.
 #[derive(Debug, Clone, Serialize)]
 pub struct StudySummary {
+    /// The benchmark.
+    pub bench: String,
     /// The rule the study spends tests for.
     pub rule: Rule,
     /// Allocators against compute, held-out online, difficulty.
@@ -95,6 +97,7 @@ pub fn study(
     let quality = reward_quality(&run.tasks, config.rule, e.repeats.max(1), e.seed);
     let claims = claims(config, &scaled, &report, &quality);
     let summary = StudySummary {
+        bench: e.bench.bench.to_string(),
         rule: config.rule,
         scale: scaled,
         report,
@@ -353,4 +356,194 @@ fn markdown(s: &StudySummary, config: &ScaleConfig) -> String {
         );
     }
     md
+}
+
+/// One study's headline numbers, a column of [`compare`]'s table.
+#[derive(Debug, Clone, Serialize)]
+pub struct Headline {
+    /// The study's name (its directory under the comparison's).
+    pub name: String,
+    /// The benchmark.
+    pub bench: String,
+    /// Problems with candidates.
+    pub tasks: usize,
+    /// The rule tests are spent for.
+    pub rule: Rule,
+    /// A random candidate's accuracy.
+    pub vanilla: f64,
+    /// The rule's pick with every test.
+    pub vote: f64,
+    /// A correct candidate exists.
+    pub oracle: f64,
+    /// The budget of a third of the pool's generations.
+    pub third: usize,
+    /// Uniform there.
+    pub uniform_at_third: Option<Point>,
+    /// Online, held out across folds, there.
+    pub online_held_out_at_third: Option<f64>,
+    /// Uniform with every generation.
+    pub uniform_full: Option<Point>,
+    /// Each published claim's verdict.
+    pub claims: Vec<(&'static str, &'static str)>,
+}
+
+/// `study.json` of several studies, and their comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct Compared {
+    /// One headline per study, in the order given.
+    pub studies: Vec<Headline>,
+    /// The comparison's directory.
+    pub out: PathBuf,
+    /// `study.md`.
+    #[serde(skip)]
+    pub markdown: String,
+}
+
+fn headline(name: &str, s: &StudySummary) -> Headline {
+    let third = s.scale.difficulty_budget;
+    let uniform = s.scale.strategies.get("uniform");
+    Headline {
+        name: name.to_string(),
+        bench: s.bench.clone(),
+        tasks: s.scale.tasks,
+        rule: s.rule,
+        vanilla: s.report.vanilla,
+        vote: s.report.accuracy(s.rule),
+        oracle: s.report.oracle,
+        third,
+        uniform_at_third: uniform.and_then(|u| u.iter().find(|p| p.budget == third).copied()),
+        online_held_out_at_third: s
+            .scale
+            .online_cross_fitted
+            .as_ref()
+            .and_then(|f| f.points.iter().find(|p| p.budget == third))
+            .map(|p| p.held_out),
+        uniform_full: uniform.and_then(|u| u.last().copied()),
+        claims: s.claims.iter().map(|c| (c.claim, c.verdict)).collect(),
+    }
+}
+
+/// Compares studies already written (each into `out/<name>/`): writes
+/// `out/study.md` — a column per study: the benchmark, vanilla against the
+/// vote, uniform and held-out online at a third of the budget, the full
+/// budget's cost in tokens, FLOPs and latency, and each claim's verdict —
+/// and `out/study.json`.
+pub fn compare(out: &std::path::Path, studies: &[(String, StudySummary)]) -> Result<Compared> {
+    create_dir(out)?;
+    let heads: Vec<Headline> = studies.iter().map(|(n, s)| headline(n, s)).collect();
+    let pct = |x: f64| format!("{:.2}%", 100.0 * x);
+    let opt = |x: Option<f64>, f: &dyn Fn(f64) -> String| x.map_or("n/a".to_string(), f);
+    let mut rows: Vec<(String, Vec<String>)> = vec![
+        (
+            "benchmark".into(),
+            heads.iter().map(|h| h.bench.clone()).collect(),
+        ),
+        (
+            "problems".into(),
+            heads.iter().map(|h| h.tasks.to_string()).collect(),
+        ),
+        (
+            "rule".into(),
+            heads.iter().map(|h| h.rule.to_string()).collect(),
+        ),
+        (
+            "vanilla → vote, every test".into(),
+            heads
+                .iter()
+                .map(|h| format!("{} → {}", pct(h.vanilla), pct(h.vote)))
+                .collect(),
+        ),
+        (
+            "oracle".into(),
+            heads.iter().map(|h| pct(h.oracle)).collect(),
+        ),
+        (
+            "uniform at a third of the generations".into(),
+            heads
+                .iter()
+                .map(|h| {
+                    h.uniform_at_third.map_or("n/a".into(), |p| {
+                        format!("{} ({} per problem)", pct(p.accuracy), h.third)
+                    })
+                })
+                .collect(),
+        ),
+        (
+            "online held out there (gain)".into(),
+            heads
+                .iter()
+                .map(|h| match (h.online_held_out_at_third, h.uniform_at_third) {
+                    (Some(o), Some(u)) => {
+                        format!("{} ({:+.2})", pct(o), 100.0 * (o - u.accuracy))
+                    }
+                    _ => "n/a".into(),
+                })
+                .collect(),
+        ),
+        (
+            "every generation: tester tokens per problem".into(),
+            heads
+                .iter()
+                .map(|h| {
+                    opt(h.uniform_full.and_then(|p| p.tester_tokens), &|t| {
+                        format!("{t:.0}")
+                    })
+                })
+                .collect(),
+        ),
+        (
+            "every generation: FLOPs per problem".into(),
+            heads
+                .iter()
+                .map(|h| {
+                    opt(h.uniform_full.and_then(|p| p.flops), &|f| {
+                        format!("{f:.3e}")
+                    })
+                })
+                .collect(),
+        ),
+        (
+            "every generation: latency per problem".into(),
+            heads
+                .iter()
+                .map(|h| {
+                    opt(h.uniform_full.and_then(|p| p.latency_s), &|l| {
+                        format!("{l:.2} s")
+                    })
+                })
+                .collect(),
+        ),
+    ];
+    if let Some(first) = heads.first() {
+        for (k, (claim, _)) in first.claims.iter().enumerate() {
+            rows.push((
+                format!("claim: {claim}"),
+                heads
+                    .iter()
+                    .map(|h| h.claims.get(k).map_or("n/a", |c| c.1).to_string())
+                    .collect(),
+            ));
+        }
+    }
+    let mut md = format!(
+        "# codejury study · {} studies\n\nEach study's whole report is in its directory (`<name>/study.md`, `<name>/scale/`, `<name>/report/report.html`).\n\n|  |",
+        heads.len()
+    );
+    for h in &heads {
+        let _ = write!(md, " {} |", h.name);
+    }
+    md += "\n|---|";
+    md += &"---|".repeat(heads.len());
+    md += "\n";
+    for (label, cells) in &rows {
+        let _ = writeln!(md, "| {label} | {} |", cells.join(" | "));
+    }
+    let compared = Compared {
+        studies: heads,
+        out: out.to_path_buf(),
+        markdown: md,
+    };
+    write_json(&out.join("study.json"), &compared)?;
+    write_file(&out.join("study.md"), compared.markdown.as_bytes())?;
+    Ok(compared)
 }

@@ -39,6 +39,22 @@ impl Usage {
         self.latency_ms += o.latency_ms;
         self.calls += o.calls;
     }
+
+    /// The share of this usage (of `of` samples) that `taken` of them
+    /// cost: a run that takes fewer samples than an earlier run stored
+    /// under the same stream is charged for those it takes, not for all.
+    pub fn share(&self, taken: usize, of: usize) -> Usage {
+        if taken >= of || of == 0 {
+            return *self;
+        }
+        let f = taken as f64 / of as f64;
+        Usage {
+            prompt_tokens: (self.prompt_tokens as f64 * f).round() as u64,
+            completion_tokens: (self.completion_tokens as f64 * f).round() as u64,
+            latency_ms: self.latency_ms * f,
+            calls: (self.calls as f64 * f).ceil() as u64,
+        }
+    }
 }
 
 pub(crate) const SCHEMA: &str = "

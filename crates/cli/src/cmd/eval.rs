@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// The flags that name a pool and how to run it.
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args, Debug, Clone)]
 pub struct PoolArgs {
     /// A `run`'s output directory: its benchmark (from `run.json`), its
     /// `solutions.jsonl` and `tests.jsonl`, with the usage and latency each
@@ -95,6 +95,17 @@ fn read_run(dir: &Path) -> Result<(Benchmark, Option<PathBuf>, RunRecord)> {
 }
 
 impl PoolArgs {
+    /// The run directory these flags name, if any.
+    pub fn run_dir(&self) -> Option<&Path> {
+        self.run.as_deref()
+    }
+
+    /// The same flags on another run directory.
+    pub fn on_run(mut self, dir: PathBuf) -> PoolArgs {
+        self.run = Some(dir);
+        self
+    }
+
     /// The pipeline's settings for this pool, reporting into `out`, and
     /// what its run recorded (nothing for pool files).
     pub fn config(

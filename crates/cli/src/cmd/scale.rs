@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Flags of `scale`.
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args, Debug, Clone)]
 pub struct Args {
     #[command(flatten)]
     pool: PoolArgs,
@@ -61,6 +61,23 @@ pub struct Args {
 }
 
 impl Args {
+    /// The run directory these flags name, if any.
+    pub fn run_dir(&self) -> Option<&std::path::Path> {
+        self.pool.run_dir()
+    }
+
+    /// The same flags on another run directory, reporting into `out`.
+    pub fn on_run(mut self, dir: PathBuf, out: PathBuf) -> Args {
+        self.pool = self.pool.on_run(dir);
+        self.out = out;
+        self
+    }
+
+    /// The directory the report goes into.
+    pub fn out(&self) -> &std::path::Path {
+        &self.out
+    }
+
     /// The pipeline's settings (`study` takes the same flags); a run
     /// directory's model sizes stand where the flags give none.
     pub fn config(self) -> Result<ScaleConfig> {
