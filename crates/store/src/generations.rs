@@ -212,5 +212,15 @@ mod tests {
             (20, 10, 2)
         );
         assert!(s.generations(&Key::of(&[b"other"])).unwrap().is_empty());
+
+        // A run that takes one of the three samples is charged a third.
+        let third = total.share(1, 3);
+        assert_eq!(
+            (third.prompt_tokens, third.completion_tokens, third.calls),
+            (7, 3, 1)
+        );
+        assert!((third.latency_ms - 4.0 / 3.0).abs() < 1e-9);
+        assert_eq!(total.share(3, 3), total);
+        assert_eq!(total.share(5, 3), total, "more than stored: all of it");
     }
 }
