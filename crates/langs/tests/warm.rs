@@ -1,7 +1,8 @@
 //! Fast mode's warm interpreters (Ruby, Perl, PHP) through the real
 //! engine: a pair really runs as a child of the interpreter started once
 //! per worker (its parent is not the harness), yet pairs see nothing of one
-//! another — a global one pair sets is not there for the next.
+//! another — a global one pair sets is not there for the next — and a pair
+//! that kills the interpreter costs nothing but a restart.
 
 use codejury_core::{Lang, TestCase, TestFormat, Verdict};
 use codejury_langs::ExecToolchain;
@@ -69,5 +70,53 @@ fn warm_pairs_are_children_of_the_warm_interpreter_and_share_nothing() {
                 "{lang} warm={warm}"
             );
         }
+    }
+}
+
+/// (language, candidate `f(x) = x + 1` whose body first kills its parent,
+/// a test of `f(1) == WANT`).
+const KILLERS: [(Lang, &str, &str); 3] = [
+    (
+        Lang::Ruby,
+        "def f(x)\n  Process.kill(:KILL, Process.ppid) rescue nil\n  x + 1\nend\n",
+        "raise 'check' unless f(1) == WANT\n",
+    ),
+    (
+        Lang::Perl,
+        "sub f { kill 'KILL', getppid(); return $_[0] + 1; }\n",
+        "die 'check' unless f(1) == WANT;\n",
+    ),
+    (
+        Lang::Php,
+        "<?php\nfunction f($x) { posix_kill(posix_getppid(), 9); return $x + 1; }\n",
+        "if (f(1) !== WANT) { throw new Exception('check'); }\n",
+    ),
+];
+
+#[test]
+fn a_pair_that_kills_the_warm_interpreter_leaves_the_next_pairs_judged_right() {
+    for (lang, candidate, test) in KILLERS {
+        let toolchain = ExecToolchain::resolve(lang, &user_cache()).unwrap().warm();
+        let engine = one_worker(toolchain);
+        let tests = ["2", "3", "2"]
+            .iter()
+            .map(|want| TestCase::new(TestFormat::PROGRAM, test.replace("WANT", want)))
+            .collect();
+        let job = Job {
+            candidate: candidate.into(),
+            entry_point: Some("f".into()),
+            prelude: None,
+            tests,
+            limits: Limits::default(),
+        };
+        let got: Vec<Verdict> = run(&engine, vec![job])[0]
+            .iter()
+            .map(|o| o.verdict)
+            .collect();
+        assert_eq!(
+            got,
+            vec![Verdict::Pass, Verdict::Fail, Verdict::Pass],
+            "{lang}"
+        );
     }
 }
