@@ -443,6 +443,23 @@ fn a_run_directory_is_a_pool_costed_from_what_it_recorded() {
         assert_eq!(eval[k], run[k], "{k}: {eval}");
     }
     assert_eq!(eval["executed"], 0, "the run's verdicts are in the store");
+    // The report's test-scaling curve is costed the same from the run and
+    // from its directory: 180 policy tokens a problem, 90 per test.
+    let (ran, read) = (&run["scaling_tests_cost"], &eval["scaling_tests_cost"]);
+    assert_eq!(ran.as_array().map(Vec::len), Some(2), "{run}");
+    for (a, b) in ran.as_array().unwrap().iter().zip(read.as_array().unwrap()) {
+        assert_eq!(a["tokens"], b["tokens"]);
+        let (x, y) = (
+            a["latency_s"].as_f64().unwrap(),
+            b["latency_s"].as_f64().unwrap(),
+        );
+        assert!((x - y).abs() < 1e-6, "{a} {b}");
+    }
+    assert_eq!(ran[0]["tokens"], 270.0, "{ran}");
+    assert_eq!(ran[1]["tokens"], 360.0, "{ran}");
+    for f in ["scaling_tests_cost.svg", "scaling_tests_latency.svg"] {
+        assert!(run_dir.join(f).exists(), "{f}");
+    }
 
     let study_dir = dir.path().join("study");
     let study = codejury()

@@ -94,7 +94,8 @@ pub fn eval(
         cancel,
     )?;
     let t_report = Instant::now();
-    let summary = Summary::build(&run.tasks, &run.pool, config.repeats, config.seed);
+    let summary = Summary::build(&run.tasks, &run.pool, config.repeats, config.seed)
+        .with_cost(&run, None, None);
     let title = format!("codejury eval · {}", config.bench.bench);
     report::write(&config.out, &title, &summary, &run)?;
     Ok(EvalSummary {

@@ -15,7 +15,7 @@ use crate::error::{self, create_dir, Error, Result};
 use crate::execute::{execute, Executed};
 use crate::generate::{self, flops, Generated, Question, StageContext, StageCost};
 use crate::pool::record::{self, StageTexts};
-use crate::pool::{Duplicates, Pool, PoolBuilder, TestGeneration};
+use crate::pool::{Duplicates, Of, Pool, PoolBuilder, Recorded, TestGeneration};
 use crate::report::{self, write_json, write_jsonl, Summary};
 use crate::reporter::{Reporter, Stage};
 use crate::session::Sandbox;
@@ -223,7 +223,15 @@ impl Run<'_> {
     /// The pool of the generations of the problems at `at` (indices into
     /// `self.problems`). Test texts are models' answers, whose code sits in
     /// fences when there are any (never raw continuations).
-    fn pool(&self, at: &[usize], samples: &[Vec<String>], tests: &[Vec<String>]) -> Result<Pool> {
+    /// With `usage` (each stage's per-problem usage, aligned with `at`),
+    /// every generation records its share, as the run's pool files do.
+    fn pool(
+        &self,
+        at: &[usize],
+        samples: &[Vec<String>],
+        tests: &[Vec<String>],
+        usage: Option<(&[Usage], &[Usage])>,
+    ) -> Result<Pool> {
         let language = self.sandbox.language();
         let mut b = PoolBuilder::new(language, TestUnit::Assert, Duplicates::Drop);
         for (k, &i) in at.iter().enumerate() {
@@ -231,6 +239,13 @@ impl Run<'_> {
             let problem = &self.data.problems[task].problem;
             for text in &samples[k] {
                 b.candidate_text(task, problem, text);
+                if let Some((policy, _)) = usage {
+                    b.record_usage(
+                        task,
+                        Of::Candidate,
+                        Recorded::share(&policy[k], samples[k].len()),
+                    );
+                }
             }
             for text in &tests[k] {
                 b.tests(
@@ -242,6 +257,9 @@ impl Run<'_> {
                         raw: false,
                     },
                 );
+                if let Some((_, tester)) = usage {
+                    b.record_usage(task, Of::Tests, Recorded::share(&tester[k], tests[k].len()));
+                }
             }
         }
         b.finish()
@@ -352,7 +370,7 @@ impl Run<'_> {
         let c = self.config;
         let s: Vec<Vec<String>> = picks.iter().map(|&i| samples.texts[i].clone()).collect();
         let t: Vec<Vec<String>> = picks.iter().map(|&i| texts[i].clone()).collect();
-        let pool = self.pool(picks, &s, &t)?;
+        let pool = self.pool(picks, &s, &t, None)?;
         let run = self.execute(pool)?;
         let at = run.index_by_id();
         for &i in picks {
@@ -488,10 +506,19 @@ pub fn run_with(
     }
 
     let all: Vec<usize> = (0..r.problems.len()).collect();
-    let pool = r.pool(&all, &samples.texts, &tests.texts)?;
+    let pool = r.pool(
+        &all,
+        &samples.texts,
+        &tests.texts,
+        Some((&samples.usage, &tests.usage)),
+    )?;
     let candidate_discards = pool.candidate_discards.clone();
     let executed = r.execute(pool)?;
-    let report = Summary::build(&executed.tasks, &executed.pool, config.repeats, s.seed);
+    let report = Summary::build(&executed.tasks, &executed.pool, config.repeats, s.seed).with_cost(
+        &executed,
+        policy.generator.parameters(),
+        tester.generator.parameters(),
+    );
     let title = format!("codejury run · {}", config.bench.bench);
     report::write(&config.out, &title, &report, &executed)?;
 

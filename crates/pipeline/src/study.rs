@@ -91,7 +91,11 @@ pub fn study(
     scale_config.eval.out = out.join("scale");
     let comment = sandbox.language().line_comment();
     let (scaled, _) = scale_executed(&run, comment, &scale_config, reporter)?;
-    let report = Summary::build(&run.tasks, &run.pool, e.repeats, e.seed);
+    let report = Summary::build(&run.tasks, &run.pool, e.repeats, e.seed).with_cost(
+        &run,
+        config.policy_params,
+        config.tester_params,
+    );
     let title = format!("codejury study · {}", e.bench.bench);
     report::write(&out.join("report"), &title, &report, &run)?;
     let quality = reward_quality(&run.tasks, config.rule, e.repeats.max(1), e.seed);

@@ -2,6 +2,7 @@
 //! JSON, Markdown and SVG plots. [`Summary`] is the typed form every caller
 //! shares — the command line's `--json`, `report.json`, a server's response.
 
+pub mod cost_curve;
 pub mod html;
 pub mod plot;
 
@@ -102,6 +103,10 @@ pub struct Summary {
     /// Problems in quintiles by the policy's pass rate (hardest first):
     /// per quintile, CodeRM's and CodeT's gain over vanilla as tests grow.
     pub difficulty: Vec<Band>,
+    /// What each point of `scaling_tests` costs per problem, for a pool
+    /// that recorded its calls (see [`Summary::with_cost`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scaling_tests_cost: Option<Vec<cost_curve::CostAt>>,
 }
 
 /// The rules the difficulty table follows: the two papers' votes.
@@ -171,7 +176,23 @@ impl Summary {
             ),
             scaling_tests: curve(Axis::Tests, powers_up_to(max_tests)),
             scaling_solutions: curve(Axis::Candidates, powers_up_to(max_rows)),
+            scaling_tests_cost: None,
         }
+    }
+
+    /// The same summary with `scaling_tests` costed from what `executed`'s
+    /// pool recorded (nothing changes for a pool that recorded nothing);
+    /// FLOPs need both models' sizes.
+    pub fn with_cost(
+        mut self,
+        executed: &Executed,
+        policy_params: Option<u64>,
+        tester_params: Option<u64>,
+    ) -> Summary {
+        let ks: Vec<usize> = self.scaling_tests.iter().map(|p| p.k).collect();
+        self.scaling_tests_cost =
+            cost_curve::cost_curve(executed, &ks, policy_params, tester_params);
+        self
     }
 
     /// The accuracy of `rule`.
@@ -275,7 +296,37 @@ impl Summary {
                 md += "\n";
             }
         }
+        md += &self.cost_markdown();
         md += &self.difficulty_markdown();
+        md
+    }
+
+    /// What each point of the test-scaling curve costs per problem, for a
+    /// pool that recorded its calls.
+    fn cost_markdown(&self) -> String {
+        let Some(costs) = &self.scaling_tests_cost else {
+            return String::new();
+        };
+        let mut md = String::from(
+            "\n## What the tests cost\n\nPer problem, from what each call recorded: the policy's tokens plus k tests' share of the tester's, FLOPs (2 × parameters × tokens, when both sizes are known), and seconds for the policy's calls, k tests' share of the tester's calls and the sandbox running them against every distinct candidate, one after another.\n\n![accuracy vs compute](scaling_tests_cost.svg) ![accuracy vs latency](scaling_tests_latency.svg)\n\n| k | tokens | FLOPs | seconds | coderm | codet |\n|---|---|---|---|---|---|\n",
+        );
+        for (c, p) in costs.iter().zip(&self.scaling_tests) {
+            let acc = |r: Rule| {
+                p.by_rule
+                    .get(r.as_str())
+                    .map_or("n/a".to_string(), |e| format!("{:.1}%", 100.0 * e.mean))
+            };
+            let _ = writeln!(
+                md,
+                "| {} | {:.0} | {} | {:.2} | {} | {} |",
+                c.k,
+                c.tokens,
+                c.flops.map_or("n/a".to_string(), |f| format!("{f:.3e}")),
+                c.latency_s,
+                acc(Rule::Coderm),
+                acc(Rule::Codet)
+            );
+        }
         md
     }
 
@@ -427,24 +478,71 @@ pub fn write(dir: &Path, title: &str, summary: &Summary, executed: &Executed) ->
         &summary.scaling_solutions,
         summary,
     )?;
+    let mut plots = vec![tests_svg, solutions_svg];
+    if let Some(costs) = &summary.scaling_tests_cost {
+        plots.extend(draw_costs(dir, costs, summary)?);
+    }
     write_jsonl(&dir.join("selections.jsonl"), &selections(tasks, ids))?;
-    html::write(
-        dir,
-        title,
-        summary,
-        tasks,
-        &executed.pool.tasks,
-        &[tests_svg, solutions_svg],
-    )
+    html::write(dir, title, summary, tasks, &executed.pool.tasks, &plots)
+}
+
+/// One axis of a cost plot: the x of a costed point.
+type CostAxis = dyn Fn(&cost_curve::CostAt) -> f64;
+
+/// Draws `scaling_tests_cost.svg` (accuracy against FLOPs, or tokens,
+/// per problem) and `scaling_tests_latency.svg` (against seconds per
+/// problem) from the costed test-scaling curve.
+fn draw_costs(dir: &Path, costs: &[cost_curve::CostAt], s: &Summary) -> Result<Vec<String>> {
+    let flops = costs.iter().all(|c| c.flops.is_some());
+    let compute = |c: &cost_curve::CostAt| c.flops.unwrap_or(c.tokens);
+    let latency = |c: &cost_curve::CostAt| c.latency_s;
+    let axes: [(&str, &str, &str, &CostAxis); 2] = [
+        (
+            "scaling_tests_cost.svg",
+            "accuracy vs compute",
+            if flops {
+                "FLOPs per problem (policy + tester)"
+            } else {
+                "tokens per problem (policy + tester)"
+            },
+            &compute,
+        ),
+        (
+            "scaling_tests_latency.svg",
+            "accuracy vs latency",
+            "seconds per problem (model calls + sandbox, one after another)",
+            &latency,
+        ),
+    ];
+    axes.into_iter()
+        .map(|(file, title, xlabel, x)| {
+            let xs: Vec<f64> = costs.iter().map(x).collect();
+            draw_at(&dir.join(file), title, xlabel, &s.scaling_tests, &xs, s)
+        })
+        .collect()
 }
 
 fn draw(path: &Path, title: &str, xlabel: &str, points: &[Point], s: &Summary) -> Result<String> {
+    let xs: Vec<f64> = points.iter().map(|p| p.k as f64).collect();
+    draw_at(path, title, xlabel, points, &xs, s)
+}
+
+/// Each rule's accuracy at `points`, drawn at `xs` (aligned with them).
+fn draw_at(
+    path: &Path,
+    title: &str,
+    xlabel: &str,
+    points: &[Point],
+    xs: &[f64],
+    s: &Summary,
+) -> Result<String> {
     let curves = Rule::ALL
         .iter()
         .map(|rule| {
             let pts = points
                 .iter()
-                .filter_map(|p| p.by_rule.get(rule.as_str()).map(|e| (p.k as f64, e.mean)))
+                .zip(xs)
+                .filter_map(|(p, &x)| p.by_rule.get(rule.as_str()).map(|e| (x, e.mean)))
                 .collect();
             (rule.as_str().to_string(), pts)
         })
