@@ -532,6 +532,41 @@ fn a_run_directory_is_a_pool_costed_from_what_it_recorded() {
         "{md}"
     );
 
+    // A run directory from before `run.json` named its benchmark: said,
+    // and `--bench` supplies it.
+    let older = dir.path().join("older");
+    std::fs::create_dir(&older).unwrap();
+    for f in ["solutions.jsonl", "tests.jsonl"] {
+        std::fs::copy(run_dir.join(f), older.join(f)).unwrap();
+    }
+    let mut summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("run.json")).unwrap()).unwrap();
+    summary.as_object_mut().unwrap().remove("bench");
+    std::fs::write(older.join("run.json"), summary.to_string()).unwrap();
+    let eval_older = |bench: &[&str]| {
+        codejury()
+            .args(["--json", "eval"])
+            .arg(&older)
+            .args(bench)
+            .arg("--store")
+            .arg(&store)
+            .arg("--out")
+            .arg(dir.path().join("eval-older"))
+            .output()
+            .unwrap()
+    };
+    let refused = eval_older(&[]);
+    assert_eq!(refused.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("run.json: field `bench` is missing") && said.contains("pass --bench"),
+        "{said}"
+    );
+    assert_eq!(
+        json_of(eval_older(&["--bench", "humaneval"]))["coderm"],
+        run["coderm"]
+    );
+
     // Files and a run directory together are a mistake, said as one.
     let both = codejury()
         .arg("eval")

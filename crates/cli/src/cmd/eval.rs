@@ -58,8 +58,9 @@ pub struct RunRecord {
     pub tester_params: Option<u64>,
 }
 
-/// Reads `dir/run.json`: the benchmark, its local file, and the models' sizes.
-fn read_run(dir: &Path) -> Result<(Benchmark, Option<PathBuf>, RunRecord)> {
+/// Reads `dir/run.json`: the benchmark (absent from an older codejury's),
+/// its local file, and the models' sizes.
+fn read_run(dir: &Path) -> Result<(Option<Benchmark>, Option<PathBuf>, RunRecord)> {
     let path = dir.join("run.json");
     let text = std::fs::read_to_string(&path).with_context(|| {
         format!(
@@ -70,15 +71,14 @@ fn read_run(dir: &Path) -> Result<(Benchmark, Option<PathBuf>, RunRecord)> {
     })?;
     let json: Value =
         serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
-    let bench = json.get("bench").and_then(Value::as_str).ok_or_else(|| {
-        anyhow!(
-            "{}: field `bench` is missing (written by an older codejury: pass --bench)",
-            path.display()
-        )
-    })?;
-    let bench: Benchmark = bench
-        .parse()
-        .map_err(|e| anyhow!("{}: field `bench`: {e}", path.display()))?;
+    let bench = json
+        .get("bench")
+        .and_then(Value::as_str)
+        .map(|b| {
+            b.parse::<Benchmark>()
+                .map_err(|e| anyhow!("{}: field `bench`: {e}", path.display()))
+        })
+        .transpose()?;
     let data = json.get("data").and_then(Value::as_str).map(PathBuf::from);
     let params = |stage: &str| {
         json.pointer(&format!("/stages/{stage}/parameters"))
@@ -116,10 +116,18 @@ impl PoolArgs {
     ) -> Result<(EvalConfig, RunRecord)> {
         let (bench, data, record, files) = match &self.run {
             Some(dir) => {
-                let (bench, data, record) = read_run(dir)?;
-                if let Some(asked) = self.bench.filter(|b| *b != bench) {
-                    bail!("--bench {asked}: {} is a run of {bench}", dir.display());
-                }
+                let (recorded, data, record) = read_run(dir)?;
+                let bench = match (self.bench, recorded) {
+                    (Some(asked), Some(ran)) if asked != ran => {
+                        bail!("--bench {asked}: {} is a run of {ran}", dir.display())
+                    }
+                    (_, Some(ran)) => ran,
+                    (Some(asked), None) => asked,
+                    (None, None) => bail!(
+                        "{}: field `bench` is missing (written by an older codejury): pass --bench",
+                        dir.join("run.json").display()
+                    ),
+                };
                 let files = (dir.join("solutions.jsonl"), dir.join("tests.jsonl"));
                 for f in [&files.0, &files.1] {
                     if !f.exists() {

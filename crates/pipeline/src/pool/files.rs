@@ -117,7 +117,11 @@ pub fn read_candidates(
     jsonl::for_each(path, |r| {
         let (position, task_id, problem) = tasks.locate(&r)?;
         let recorded = usage(&r)?;
-        if r.obj.contains_key("response") && !r.obj.contains_key("samples") {
+        // A whole answer is cut only where no program is given outright.
+        let given = ["samples", "solution", "completion"]
+            .iter()
+            .any(|f| r.obj.contains_key(*f));
+        if r.obj.contains_key("response") && !given {
             let text = r.str("response")?;
             let p = problem.as_ref().ok_or_else(|| {
                 r.error(
