@@ -37,6 +37,29 @@ const CASES: [(Lang, &str, &str, &str, &str); 3] = [
     ),
 ];
 
+/// The verdicts of `candidate` against `tests` (test programs), in order,
+/// as one job on `engine`.
+fn verdicts(
+    engine: &codejury_sandbox::Engine,
+    candidate: &str,
+    tests: [String; 3],
+) -> Vec<Verdict> {
+    let job = Job {
+        candidate: candidate.into(),
+        entry_point: Some("f".into()),
+        prelude: None,
+        tests: tests
+            .into_iter()
+            .map(|t| TestCase::new(TestFormat::PROGRAM, t))
+            .collect(),
+        limits: Limits::default(),
+    };
+    run(engine, vec![job])[0]
+        .iter()
+        .map(|o| o.verdict)
+        .collect()
+}
+
 #[test]
 fn warm_pairs_are_children_of_the_warm_interpreter_and_share_nothing() {
     for (lang, candidate, parent, leave, find) in CASES {
@@ -47,21 +70,7 @@ fn warm_pairs_are_children_of_the_warm_interpreter_and_share_nothing() {
             }
             let engine = one_worker(toolchain);
             assert!(engine.isolation().namespaces, "needs a PID namespace");
-            let tests = [parent, leave, find]
-                .iter()
-                .map(|t| TestCase::new(TestFormat::PROGRAM, *t))
-                .collect();
-            let job = Job {
-                candidate: candidate.into(),
-                entry_point: Some("f".into()),
-                prelude: None,
-                tests,
-                limits: Limits::default(),
-            };
-            let got: Vec<Verdict> = run(&engine, vec![job])[0]
-                .iter()
-                .map(|o| o.verdict)
-                .collect();
+            let got = verdicts(&engine, candidate, [parent, leave, find].map(String::from));
             // Cold, the harness (PID 1) is every pair's parent.
             let parent_check = if warm { Verdict::Pass } else { Verdict::Fail };
             assert_eq!(
@@ -98,21 +107,11 @@ fn a_pair_that_kills_the_warm_interpreter_leaves_the_next_pairs_judged_right() {
     for (lang, candidate, test) in KILLERS {
         let toolchain = ExecToolchain::resolve(lang, &user_cache()).unwrap().warm();
         let engine = one_worker(toolchain);
-        let tests = ["2", "3", "2"]
-            .iter()
-            .map(|want| TestCase::new(TestFormat::PROGRAM, test.replace("WANT", want)))
-            .collect();
-        let job = Job {
-            candidate: candidate.into(),
-            entry_point: Some("f".into()),
-            prelude: None,
-            tests,
-            limits: Limits::default(),
-        };
-        let got: Vec<Verdict> = run(&engine, vec![job])[0]
-            .iter()
-            .map(|o| o.verdict)
-            .collect();
+        let got = verdicts(
+            &engine,
+            candidate,
+            ["2", "3", "2"].map(|w| test.replace("WANT", w)),
+        );
         assert_eq!(
             got,
             vec![Verdict::Pass, Verdict::Fail, Verdict::Pass],
